@@ -1,0 +1,217 @@
+"""What every opsledger Application shares: load, guard, stamp, save, read history."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from application.context import CommandContext, CommandResult
+from application.errors import (
+    AggregateNotFound,
+    ConcurrentWriteConflict,
+    IdempotencyKeyReused,
+    VersionMismatch,
+)
+from application.idempotency import IdempotencyRecord
+from application.transcodings import register_domain_transcodings
+
+P = ParamSpec("P")
+A = TypeVar("A", bound="OpsApplication")
+TAggregate = TypeVar("TAggregate", bound=Aggregate)
+
+SNAPSHOT_INTERVAL = 50
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """A stored event as auditors and clients read it."""
+
+    type: str
+    version: int
+    timestamp: datetime
+    metadata: dict[str, Any]
+    payload: dict[str, Any]
+
+
+def command(
+    method: Callable[Concatenate[A, P], CommandResult],
+) -> Callable[Concatenate[A, P], CommandResult]:
+    """Make an application method a command: idempotent on its key, safe under races.
+
+    The method receives ``ctx`` as a keyword argument. A request repeated with
+    the same Idempotency-Key answers what it answered the first time and writes
+    nothing; a lost race for the same aggregate version becomes a conflict.
+    """
+
+    @functools.wraps(method)
+    def handle(self: A, *args: P.args, **kwargs: P.kwargs) -> CommandResult:
+        ctx = kwargs["ctx"]
+        assert isinstance(ctx, CommandContext)
+        # The command's name is what caused its events: the metadata records it.
+        kwargs["ctx"] = ctx = replace(ctx, command=method.__name__)
+        remembered = self.remembered_result(ctx)
+        if remembered is not None:
+            return remembered
+        try:
+            return method(self, *args, **kwargs)
+        except IntegrityError:
+            # Either our idempotency key was taken by a twin request that
+            # committed first, or another writer took the aggregate version.
+            remembered = self.remembered_result(ctx)
+            if remembered is not None:
+                return remembered
+            raise ConcurrentWriteConflict(
+                "another command changed this resource at the same time; "
+                "reload it and retry"
+            ) from None
+
+    return handle
+
+
+class OpsApplication(Application[UUID]):
+    """Base of the five aggregate applications."""
+
+    clock: Callable[[], datetime] = staticmethod(utcnow)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_domain_transcodings(transcoder)
+
+    # Reads.
+
+    def get(self, aggregate_id: UUID, kind: type[TAggregate], version: int | None = None) -> TAggregate:
+        try:
+            aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            at = f" at version {version}" if version is not None else ""
+            raise AggregateNotFound(f"no {kind.__name__.lower()} {aggregate_id}{at}") from None
+        if not isinstance(aggregate, kind):
+            raise AggregateNotFound(f"no {kind.__name__.lower()} {aggregate_id}")
+        return aggregate
+
+    def get_as_of(self, aggregate_id: UUID, kind: type[TAggregate], moment: datetime) -> TAggregate:
+        """The aggregate as it stood at ``moment`` (its last event at or before it)."""
+        version = None
+        for stored in self.events.get(aggregate_id):
+            if stored.timestamp > moment:
+                break
+            version = stored.originator_version
+        if version is None:
+            raise AggregateNotFound(
+                f"{kind.__name__.lower()} {aggregate_id} did not exist at {moment.isoformat()}"
+            )
+        return self.get(aggregate_id, kind, version=version)
+
+    def history(self, aggregate_id: UUID, kind: type[Aggregate]) -> list[RecordedEvent]:
+        self.get(aggregate_id, kind)  # 404 for unknown ids and ids of another kind
+        return [
+            RecordedEvent(
+                type=type(e).__name__,
+                version=e.originator_version,
+                timestamp=e.timestamp,
+                metadata=dict(getattr(e, "meta", {})),
+                payload={
+                    k: v
+                    for k, v in vars(e).items()
+                    if k not in ("originator_id", "originator_version", "timestamp", "meta")
+                },
+            )
+            for e in self.events.get(aggregate_id)
+        ]
+
+    # Writes.
+
+    def load(self, aggregate_id: UUID, kind: type[TAggregate], ctx: CommandContext) -> TAggregate:
+        """Load for a command, honouring If-Match."""
+        aggregate = self.get(aggregate_id, kind)
+        if ctx.expected_version is not None and aggregate.version != ctx.expected_version:
+            raise VersionMismatch(
+                f"{kind.__name__.lower()} {aggregate_id} is at version {aggregate.version}, "
+                f"not {ctx.expected_version}",
+                current_version=aggregate.version,
+            )
+        return aggregate
+
+    def change(
+        self,
+        aggregate_id: UUID,
+        kind: type[TAggregate],
+        ctx: CommandContext,
+        act: Callable[[TAggregate], Any],
+        **extra: Any,
+    ) -> CommandResult:
+        """The shape of every command on an existing aggregate: load, act, record."""
+        aggregate = self.load(aggregate_id, kind, ctx)
+        act(aggregate)
+        return self.record(aggregate, ctx, **extra)
+
+    def record(
+        self,
+        aggregate: Aggregate,
+        ctx: CommandContext,
+        *,
+        created: bool = False,
+        **extra: Any,
+    ) -> CommandResult:
+        """Stamp the pending events with the command's metadata and save them."""
+        pending = aggregate.pending_events
+        metadata = ctx.metadata()
+        for domain_event in pending:
+            # Metadata is not part of the event's own fields: it is who/why,
+            # attached here so that the domain never has to know about requests.
+            object.__setattr__(domain_event, "meta", metadata)
+        version = pending[-1].originator_version
+        idempotency = None
+        if ctx.idempotency is not None:
+            idempotency = IdempotencyRecord(
+                scope=ctx.actor.principal,
+                key=ctx.idempotency.key,
+                fingerprint=ctx.idempotency.fingerprint,
+                originator_id=aggregate.id,
+                originator_version=version,
+                created=created,
+                extra=extra,
+            )
+        recordings = self.save(aggregate, idempotency=idempotency)
+        return CommandResult(
+            id=aggregate.id,
+            version=version,
+            position=self.position_token(recordings[-1].notification.id),
+            created=created,
+            extra=extra,
+        )
+
+    def position_token(self, notification_id: int) -> str:
+        return f"{self.name}:{notification_id}"
+
+    def remembered_result(self, ctx: CommandContext) -> CommandResult | None:
+        if ctx.idempotency is None:
+            return None
+        record = self.recorder.select_idempotency(  # type: ignore[attr-defined]
+            ctx.actor.principal, ctx.idempotency.key
+        )
+        if record is None:
+            return None
+        if record.fingerprint != ctx.idempotency.fingerprint:
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key {ctx.idempotency.key!r} was used for a different request"
+            )
+        return CommandResult(
+            id=record.originator_id,
+            version=record.originator_version,
+            position=self.position_token(record.notification_id or 0),
+            created=record.created,
+            extra=record.extra,
+        )

@@ -1,0 +1,174 @@
+"""Complaint commands (§5.1, §5.2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from application.base import SNAPSHOT_INTERVAL, OpsApplication, command
+from application.context import CommandContext, CommandResult
+from application.customers import Customers
+from application.errors import AggregateNotFound, ReferencedAggregateNotFound
+from domain.complaint import Complaint
+from domain.vocabulary import ComplaintCategory, Department, RootCause, ServiceChannel
+
+
+class Complaints(OpsApplication):
+    name = "complaints"
+    snapshotting_intervals = {Complaint: SNAPSHOT_INTERVAL}
+
+    def __init__(self, env: dict[str, str] | None = None, *, customers: Customers) -> None:
+        super().__init__(env)
+        self.customers = customers
+
+    def get_complaint(self, complaint_id: UUID, version: int | None = None) -> Complaint:
+        return self.get(complaint_id, Complaint, version)
+
+    def complaint_as_of(self, complaint_id: UUID, moment: datetime) -> Complaint:
+        return self.get_as_of(complaint_id, Complaint, moment)
+
+    @command
+    def receive_complaint(
+        self,
+        *,
+        customer_id: UUID,
+        channel: ServiceChannel,
+        category: ComplaintCategory,
+        description: str,
+        remedy_sought: str | None = None,
+        ctx: CommandContext,
+    ) -> CommandResult:
+        try:
+            self.customers.get_customer(customer_id)
+        except AggregateNotFound:
+            raise ReferencedAggregateNotFound(
+                f"no customer {customer_id}", field="customer_id"
+            ) from None
+        complaint = Complaint(
+            customer_id=customer_id,
+            channel=channel,
+            category=category,
+            description=description,
+            remedy_sought=remedy_sought,
+            received_at=self.clock(),
+        )
+        return self.record(complaint, ctx, created=True)
+
+    def _change(
+        self, complaint_id: UUID, ctx: CommandContext, act: Any
+    ) -> CommandResult:
+        return self.change(complaint_id, Complaint, ctx, act)
+
+    @command
+    def acknowledge_complaint(
+        self, complaint_id: UUID, *, message: str | None = None, ctx: CommandContext
+    ) -> CommandResult:
+        now = self.clock()
+        return self._change(complaint_id, ctx, lambda c: c.acknowledge(message, now))
+
+    @command
+    def assess_complaint(
+        self,
+        complaint_id: UUID,
+        *,
+        severity: int,
+        department: Department,
+        assignee: str,
+        ctx: CommandContext,
+    ) -> CommandResult:
+        return self._change(complaint_id, ctx, lambda c: c.assess(severity, department, assignee))
+
+    @command
+    def assign_complaint(
+        self, complaint_id: UUID, *, department: Department, assignee: str, ctx: CommandContext
+    ) -> CommandResult:
+        return self._change(complaint_id, ctx, lambda c: c.assign(department, assignee))
+
+    @command
+    def propose_resolution(
+        self,
+        complaint_id: UUID,
+        *,
+        root_cause: RootCause | None,
+        plan: str,
+        analysis: str | None = None,
+        compensation: Decimal | None = None,
+        ctx: CommandContext,
+    ) -> CommandResult:
+        proposer = ctx.actor.principal
+        return self._change(
+            complaint_id,
+            ctx,
+            lambda c: c.propose_resolution(root_cause, analysis, plan, compensation, proposer),
+        )
+
+    @command
+    def approve_resolution(self, complaint_id: UUID, *, ctx: CommandContext) -> CommandResult:
+        approver = ctx.actor.principal
+        return self._change(complaint_id, ctx, lambda c: c.approve_resolution(approver))
+
+    @command
+    def respond_to_complaint(
+        self, complaint_id: UUID, *, message: str, ctx: CommandContext
+    ) -> CommandResult:
+        now = self.clock()
+        return self._change(complaint_id, ctx, lambda c: c.respond(message, now))
+
+    @command
+    def record_customer_decision(
+        self,
+        complaint_id: UUID,
+        *,
+        accepted: bool,
+        comment: str | None = None,
+        ctx: CommandContext,
+    ) -> CommandResult:
+        now = self.clock()
+        return self._change(
+            complaint_id, ctx, lambda c: c.record_customer_decision(accepted, comment, now)
+        )
+
+    @command
+    def record_final_decision(
+        self, complaint_id: UUID, *, decision: str, ctx: CommandContext
+    ) -> CommandResult:
+        now = self.clock()
+        return self._change(complaint_id, ctx, lambda c: c.record_final_decision(decision, now))
+
+    @command
+    def close_complaint(
+        self,
+        complaint_id: UUID,
+        *,
+        note: str | None = None,
+        knowledge_article: str | None = None,
+        ctx: CommandContext,
+    ) -> CommandResult:
+        now = self.clock()
+        return self._change(complaint_id, ctx, lambda c: c.close(note, knowledge_article, now))
+
+    @command
+    def reopen_complaint(self, complaint_id: UUID, *, reason: str, ctx: CommandContext) -> CommandResult:
+        now = self.clock()
+        return self._change(complaint_id, ctx, lambda c: c.reopen(reason, now))
+
+    @command
+    def wait_for_customer(
+        self, complaint_id: UUID, *, reason: str, ctx: CommandContext
+    ) -> CommandResult:
+        now = self.clock()
+        return self._change(complaint_id, ctx, lambda c: c.wait_for_customer(reason, now))
+
+    @command
+    def resume_complaint(self, complaint_id: UUID, *, ctx: CommandContext) -> CommandResult:
+        now = self.clock()
+        return self._change(complaint_id, ctx, lambda c: c.resume(now))
+
+    @command
+    def withdraw_complaint(
+        self, complaint_id: UUID, *, reason: str, ctx: CommandContext
+    ) -> CommandResult:
+        now = self.clock()
+        return self._change(complaint_id, ctx, lambda c: c.withdraw(reason, now))

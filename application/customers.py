@@ -1,0 +1,145 @@
+"""Customer commands (§3.2, §5.3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from application.base import SNAPSHOT_INTERVAL, OpsApplication, command
+from application.context import CommandContext, CommandResult
+from domain.customer import Customer
+from domain.vocabulary import AcquisitionChannel, MembershipTier, ServiceChannel
+
+
+class Customers(OpsApplication):
+    name = "customers"
+    snapshotting_intervals = {Customer: SNAPSHOT_INTERVAL}
+
+    def get_customer(self, customer_id: UUID, version: int | None = None) -> Customer:
+        return self.get(customer_id, Customer, version)
+
+    def customer_as_of(self, customer_id: UUID, moment: datetime) -> Customer:
+        return self.get_as_of(customer_id, Customer, moment)
+
+    @command
+    def register_customer(
+        self,
+        *,
+        name: str,
+        email: str | None,
+        phone: str | None,
+        channel: AcquisitionChannel,
+        campaign: str | None = None,
+        service_consent: bool = True,
+        marketing_consent: bool = False,
+        ctx: CommandContext,
+    ) -> CommandResult:
+        customer = Customer.register(
+            name=name,
+            email=email,
+            phone=phone,
+            channel=channel,
+            campaign=campaign,
+            service_consent=service_consent,
+            marketing_consent=marketing_consent,
+        )
+        return self.record(customer, ctx, created=True)
+
+    @command
+    def activate_customer(self, customer_id: UUID, *, ctx: CommandContext) -> CommandResult:
+        return self.change(customer_id, Customer, ctx, lambda c: c.activate())
+
+    @command
+    def record_purchase(
+        self,
+        customer_id: UUID,
+        *,
+        amount: Decimal,
+        order_ref: str,
+        purchased_at: datetime | None = None,
+        ctx: CommandContext,
+    ) -> CommandResult:
+        now = self.clock()
+        return self.change(
+            customer_id,
+            Customer,
+            ctx,
+            lambda c: c.record_purchase(amount, order_ref, purchased_at or now, now),
+        )
+
+    @command
+    def upgrade_membership(
+        self, customer_id: UUID, *, tier: MembershipTier, ctx: CommandContext
+    ) -> CommandResult:
+        return self.change(customer_id, Customer, ctx, lambda c: c.upgrade_membership(tier))
+
+    @command
+    def assign_segment(
+        self, customer_id: UUID, *, segment: str, ctx: CommandContext
+    ) -> CommandResult:
+        return self.change(customer_id, Customer, ctx, lambda c: c.assign_segment(segment))
+
+    @command
+    def make_offer(
+        self,
+        customer_id: UUID,
+        *,
+        offer: str,
+        channel: ServiceChannel | None = None,
+        ctx: CommandContext,
+    ) -> CommandResult:
+        return self.change(customer_id, Customer, ctx, lambda c: c.make_offer(offer, channel))
+
+    @command
+    def change_consent(
+        self,
+        customer_id: UUID,
+        *,
+        service: bool | None = None,
+        marketing: bool | None = None,
+        ctx: CommandContext,
+    ) -> CommandResult:
+        return self.change(
+            customer_id,
+            Customer,
+            ctx,
+            lambda c: c.change_consent(service=service, marketing=marketing),
+        )
+
+    @command
+    def answer_survey(
+        self,
+        customer_id: UUID,
+        *,
+        survey: str,
+        csat: int | None = None,
+        nps: int | None = None,
+        comment: str | None = None,
+        ctx: CommandContext,
+    ) -> CommandResult:
+        return self.change(
+            customer_id, Customer, ctx, lambda c: c.answer_survey(survey, csat, nps, comment)
+        )
+
+    @command
+    def log_follow_up(
+        self, customer_id: UUID, *, channel: ServiceChannel, note: str, ctx: CommandContext
+    ) -> CommandResult:
+        return self.change(customer_id, Customer, ctx, lambda c: c.log_follow_up(channel, note))
+
+    @command
+    def flag_customer_at_risk(
+        self, customer_id: UUID, *, reason: str, ctx: CommandContext
+    ) -> CommandResult:
+        return self.change(customer_id, Customer, ctx, lambda c: c.flag_at_risk(reason))
+
+    @command
+    def churn_customer(self, customer_id: UUID, *, reason: str, ctx: CommandContext) -> CommandResult:
+        return self.change(customer_id, Customer, ctx, lambda c: c.churn(reason))
+
+    @command
+    def reactivate_customer(
+        self, customer_id: UUID, *, reason: str, ctx: CommandContext
+    ) -> CommandResult:
+        return self.change(customer_id, Customer, ctx, lambda c: c.reactivate(reason))

@@ -1,0 +1,135 @@
+"""Idempotency keys, written in the same transaction as the command's events.
+
+A command sent with an ``Idempotency-Key`` stores the key, the request's
+fingerprint and the answer's id and version together with its events: either
+both are committed or neither is, so a retry can never write twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg.sql import SQL, Identifier
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """One remembered command answer."""
+
+    scope: str
+    key: str
+    fingerprint: str
+    originator_id: UUID
+    originator_version: int
+    created: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+    notification_id: int | None = None
+
+    def params(self) -> tuple[Any, ...]:
+        return (
+            self.scope,
+            self.key,
+            self.fingerprint,
+            self.originator_id.hex,
+            self.originator_version,
+            int(self.created),
+            json.dumps(self.extra),
+        )
+
+
+def _record(row: Any, notification_id: int | None) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        scope=row["scope"],
+        key=row["key"],
+        fingerprint=row["fingerprint"],
+        originator_id=UUID(str(row["originator_id"])),
+        originator_version=row["originator_version"],
+        created=bool(row["created"]),
+        extra=json.loads(row["extra"]),
+        notification_id=notification_id,
+    )
+
+
+class SQLiteIdempotentRecorder(SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS idempotency_keys ("
+            "scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
+            "originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, "
+            "created INTEGER NOT NULL, extra TEXT NOT NULL, "
+            "PRIMARY KEY (scope, key))",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        if record is not None:
+            c.execute("INSERT INTO idempotency_keys VALUES (?, ?, ?, ?, ?, ?, ?)", record.params())
+        return ids
+
+    def select_idempotency(self, scope: str, key: str) -> IdempotencyRecord | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT i.*, e.rowid AS notification_id FROM idempotency_keys i "
+                f"LEFT JOIN {self.events_table_name} e "
+                "ON e.originator_id = i.originator_id "
+                "AND e.originator_version = i.originator_version "
+                "WHERE i.scope = ? AND i.key = ?",
+                (scope, key),
+            )
+            row = c.fetchone()
+        return None if row is None else _record(row, row["notification_id"])
+
+
+class PostgresIdempotentRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.idempotency_table = Identifier(events_table_name.removesuffix("_events") + "_idempotency")
+        self.schema_id = Identifier(self.datastore.schema)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
+                "scope text NOT NULL, key text NOT NULL, fingerprint text NOT NULL, "
+                "originator_id uuid NOT NULL, originator_version bigint NOT NULL, "
+                "created boolean NOT NULL, extra text NOT NULL, "
+                "PRIMARY KEY (scope, key))"
+            ).format(schema=self.schema_id, table=self.idempotency_table)
+        )
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        if record is not None:
+            scope, key, fingerprint, originator_id, version, created, extra = record.params()
+            curs.execute(
+                SQL("INSERT INTO {schema}.{table} VALUES (%s, %s, %s, %s, %s, %s, %s)").format(
+                    schema=self.schema_id, table=self.idempotency_table
+                ),
+                (scope, key, fingerprint, originator_id, version, bool(created), extra),
+            )
+
+    def select_idempotency(self, scope: str, key: str) -> IdempotencyRecord | None:
+        statement = SQL(
+            "SELECT i.*, e.notification_id FROM {schema}.{table} i "
+            "LEFT JOIN {schema}.{events} e ON e.originator_id = i.originator_id "
+            "AND e.originator_version = i.originator_version "
+            "WHERE i.scope = %s AND i.key = %s"
+        ).format(
+            schema=self.schema_id,
+            table=self.idempotency_table,
+            events=Identifier(self.events_table_name),
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (scope, key))
+            row = curs.fetchone()
+        return None if row is None else _record(row, row["notification_id"])

@@ -1,0 +1,432 @@
+"""Complaint: the service system of §5.1 and the complaint handling of §5.2."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import FourEyesViolation, InvalidValue, RuleViolation
+from domain.money import non_negative_money
+from domain.vocabulary import ComplaintCategory, Department, RootCause, ServiceChannel
+
+
+class ComplaintStatus(Enum):
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"
+    INVESTIGATING = "investigating"
+    RESOLUTION_PROPOSED = "resolution_proposed"
+    RESPONDED = "responded"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    PENDING_CUSTOMER = "pending_customer"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class ServiceLevel:
+    """How fast a complaint of one severity must be answered and resolved."""
+
+    first_response: timedelta
+    resolution: timedelta
+
+
+# The one severity table (1 = most severe). Due times run from receipt; time
+# spent waiting on the customer (pending_customer) is added to the resolution due.
+SERVICE_LEVELS: dict[int, ServiceLevel] = {
+    1: ServiceLevel(first_response=timedelta(hours=1), resolution=timedelta(hours=24)),
+    2: ServiceLevel(first_response=timedelta(hours=4), resolution=timedelta(hours=72)),
+    3: ServiceLevel(first_response=timedelta(hours=8), resolution=timedelta(days=5)),
+    4: ServiceLevel(first_response=timedelta(hours=24), resolution=timedelta(days=10)),
+}
+SEVERITIES_NEEDING_APPROVAL = frozenset({1, 2})
+REOPEN_WINDOW = timedelta(days=30)
+PAUSABLE = frozenset(
+    {
+        ComplaintStatus.ACKNOWLEDGED,
+        ComplaintStatus.INVESTIGATING,
+        ComplaintStatus.RESOLUTION_PROPOSED,
+    }
+)
+
+
+class SeverityOutOfRange(InvalidValue):
+    """Severity runs from 1 (most severe) to 4."""
+
+
+class ComplaintWithdrawn(RuleViolation):
+    """The complaint was withdrawn: no command is accepted."""
+
+
+class ComplaintClosed(RuleViolation):
+    """The complaint is closed: it can only be reopened."""
+
+
+class ComplaintAlreadyAcknowledged(RuleViolation):
+    """A complaint is acknowledged (first response) once."""
+
+
+class ComplaintNotAcknowledged(RuleViolation):
+    """The complaint must be acknowledged first."""
+
+
+class ComplaintAlreadyAssessed(RuleViolation):
+    """The complaint's severity was assessed already; reassign it instead."""
+
+
+class ComplaintNotAssessed(RuleViolation):
+    """The complaint needs a severity assessment first."""
+
+
+class ComplaintNotInvestigating(RuleViolation):
+    """The command needs the complaint under investigation."""
+
+
+class RootCauseRequired(InvalidValue):
+    """A resolution proposal needs a root cause and its analysis."""
+
+
+class NoResolutionProposed(RuleViolation):
+    """There is no resolution proposal awaiting this step."""
+
+
+class ApprovalNotRequired(RuleViolation):
+    """Only severity 1-2 resolution plans need approval."""
+
+
+class ResolutionAlreadyApproved(RuleViolation):
+    """The resolution plan was approved already."""
+
+
+class ResolutionNotApproved(RuleViolation):
+    """A severity 1-2 resolution plan needs approval before the response."""
+
+
+class ComplaintNotResponded(RuleViolation):
+    """The decision must be communicated to the customer first."""
+
+
+class ComplaintNotResolved(RuleViolation):
+    """Closing needs the customer's acceptance or a recorded final decision."""
+
+
+class ComplaintNotClosed(RuleViolation):
+    """Only a closed complaint can be reopened."""
+
+
+class ReopenWindowExpired(RuleViolation):
+    """A closed complaint can be reopened within 30 days of closing."""
+
+
+class ComplaintNotPausable(RuleViolation):
+    """Only an acknowledged, investigated or proposed complaint can wait on the customer."""
+
+
+class ComplaintNotPaused(RuleViolation):
+    """The complaint is not waiting on the customer."""
+
+
+class Complaint(Aggregate):
+    """A customer complaint, from receipt to closing (§5.2)."""
+
+    @event("Received")
+    def __init__(
+        self,
+        customer_id: UUID,
+        channel: ServiceChannel,
+        category: ComplaintCategory,
+        description: str,
+        remedy_sought: str | None,
+        received_at: datetime,
+    ) -> None:
+        self.customer_id = customer_id
+        self.channel = channel
+        self.category = category
+        self.description = description
+        self.remedy_sought = remedy_sought
+        self.received_at = received_at
+        self.status = ComplaintStatus.RECEIVED
+        self.acknowledged_at: datetime | None = None
+        self.severity: int | None = None
+        self.department: Department | None = None
+        self.assignee: str | None = None
+        self.first_response_due: datetime | None = None
+        self.resolution_due: datetime | None = None
+        self.proposal: dict[str, Any] | None = None
+        self.approved_by: str | None = None
+        self.responded_at: datetime | None = None
+        self.final_decision: str | None = None
+        self.resolved_at: datetime | None = None
+        self.closed_at: datetime | None = None
+        self.knowledge_article: str | None = None
+        self.escalation_level = 0
+        self.reopen_count = 0
+        self.paused_since: datetime | None = None
+        self.paused_seconds = 0.0
+        self.status_before_pause: ComplaintStatus | None = None
+
+    # Checks shared by commands.
+
+    def _check_open(self) -> None:
+        if self.status == ComplaintStatus.WITHDRAWN:
+            raise ComplaintWithdrawn(f"complaint {self.id} was withdrawn")
+        if self.status == ComplaintStatus.CLOSED:
+            raise ComplaintClosed(f"complaint {self.id} is closed")
+
+    def _check_status(self, expected: ComplaintStatus, error: type[RuleViolation]) -> None:
+        self._check_open()
+        if self.status != expected:
+            raise error(f"complaint {self.id} is {self.status.value}, not {expected.value}")
+
+    # Commands.
+
+    def acknowledge(self, message: str | None, at: datetime) -> None:
+        self._check_open()
+        if self.acknowledged_at is not None:
+            raise ComplaintAlreadyAcknowledged(f"complaint {self.id} was acknowledged already")
+        self._acknowledged(message=message, at=at)
+
+    @event("Acknowledged")
+    def _acknowledged(self, message: str | None, at: datetime) -> None:
+        self.acknowledged_at = at
+        self.status = (
+            ComplaintStatus.INVESTIGATING if self.severity else ComplaintStatus.ACKNOWLEDGED
+        )
+
+    def assess(self, severity: int, department: Department, assignee: str) -> None:
+        """Set severity and owner; triage may come before or after the first response."""
+        self._check_open()
+        if severity not in SERVICE_LEVELS:
+            raise SeverityOutOfRange(
+                f"severity {severity} is not between 1 and 4", fields=("severity",)
+            )
+        if self.severity is not None:
+            raise ComplaintAlreadyAssessed(f"complaint {self.id} has severity {self.severity}")
+        level = SERVICE_LEVELS[severity]
+        self._assessed(
+            severity=severity,
+            department=department,
+            assignee=assignee,
+            first_response_due=self.received_at + level.first_response,
+            resolution_due=self.received_at + level.resolution,
+        )
+
+    @event("Assessed")
+    def _assessed(
+        self,
+        severity: int,
+        department: Department,
+        assignee: str,
+        first_response_due: datetime,
+        resolution_due: datetime,
+    ) -> None:
+        self.severity = severity
+        self.department = department
+        self.assignee = assignee
+        self.first_response_due = first_response_due
+        self.resolution_due = resolution_due
+        if self.acknowledged_at is not None:
+            self.status = ComplaintStatus.INVESTIGATING
+
+    def assign(self, department: Department, assignee: str) -> None:
+        self._check_open()
+        if self.severity is None:
+            raise ComplaintNotAssessed(f"complaint {self.id} has no severity yet")
+        self._assigned(department=department, assignee=assignee)
+
+    @event("Assigned")
+    def _assigned(self, department: Department, assignee: str) -> None:
+        self.department = department
+        self.assignee = assignee
+
+    def propose_resolution(
+        self,
+        root_cause: RootCause | None,
+        analysis: str | None,
+        plan: str,
+        compensation: Decimal | None,
+        proposed_by: str,
+    ) -> None:
+        self._check_status(ComplaintStatus.INVESTIGATING, ComplaintNotInvestigating)
+        if root_cause is None:
+            raise RootCauseRequired("give the root cause code", fields=("root_cause",))
+        if compensation is not None:
+            compensation = non_negative_money(compensation, "compensation")
+        self._resolution_proposed(
+            root_cause=root_cause,
+            analysis=analysis,
+            plan=plan,
+            compensation=compensation,
+            proposed_by=proposed_by,
+        )
+
+    @event("ResolutionProposed")
+    def _resolution_proposed(
+        self,
+        root_cause: RootCause,
+        analysis: str | None,
+        plan: str,
+        compensation: Decimal | None,
+        proposed_by: str,
+    ) -> None:
+        self.proposal = {
+            "root_cause": root_cause,
+            "analysis": analysis,
+            "plan": plan,
+            "compensation": compensation,
+            "proposed_by": proposed_by,
+        }
+        self.approved_by = None
+        self.status = ComplaintStatus.RESOLUTION_PROPOSED
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.severity in SEVERITIES_NEEDING_APPROVAL
+
+    def approve_resolution(self, approver: str) -> None:
+        self._check_status(ComplaintStatus.RESOLUTION_PROPOSED, NoResolutionProposed)
+        assert self.proposal is not None
+        if not self.needs_approval:
+            raise ApprovalNotRequired(f"severity {self.severity} plans need no approval")
+        if self.approved_by is not None:
+            raise ResolutionAlreadyApproved(f"approved by {self.approved_by} already")
+        if approver == self.proposal["proposed_by"]:
+            raise FourEyesViolation(f"{approver} proposed this plan and cannot approve it")
+        self._resolution_approved(approver=approver)
+
+    @event("ResolutionApproved")
+    def _resolution_approved(self, approver: str) -> None:
+        self.approved_by = approver
+
+    def respond(self, message: str, at: datetime) -> None:
+        self._check_status(ComplaintStatus.RESOLUTION_PROPOSED, NoResolutionProposed)
+        if self.needs_approval and self.approved_by is None:
+            raise ResolutionNotApproved(
+                f"severity {self.severity} plans need approval before the response"
+            )
+        self._responded(message=message, at=at)
+
+    @event("Responded")
+    def _responded(self, message: str, at: datetime) -> None:
+        self.responded_at = at
+        self.status = ComplaintStatus.RESPONDED
+
+    def record_customer_decision(self, accepted: bool, comment: str | None, at: datetime) -> None:
+        self._check_status(ComplaintStatus.RESPONDED, ComplaintNotResponded)
+        if accepted:
+            self._customer_accepted(comment=comment, at=at)
+        else:
+            self._customer_rejected(comment=comment, at=at)
+
+    @event("CustomerAccepted")
+    def _customer_accepted(self, comment: str | None, at: datetime) -> None:
+        self.resolved_at = at
+        self.status = ComplaintStatus.RESOLVED
+
+    @event("CustomerRejected")
+    def _customer_rejected(self, comment: str | None, at: datetime) -> None:
+        # Back to investigating one level higher; the rejected plan no longer stands.
+        self.escalation_level += 1
+        self.proposal = None
+        self.approved_by = None
+        self.responded_at = None
+        self.status = ComplaintStatus.INVESTIGATING
+
+    def record_final_decision(self, decision: str, at: datetime) -> None:
+        """Record the company's final decision when the customer does not accept."""
+        self._check_status(ComplaintStatus.RESPONDED, ComplaintNotResponded)
+        self._final_decision_recorded(decision=decision, at=at)
+
+    @event("FinalDecisionRecorded")
+    def _final_decision_recorded(self, decision: str, at: datetime) -> None:
+        self.final_decision = decision
+        self.resolved_at = at
+        self.status = ComplaintStatus.RESOLVED
+
+    def close(self, note: str | None, knowledge_article: str | None, at: datetime) -> None:
+        """Close after the follow-up asked the customer's opinion (§5.2.3)."""
+        self._check_open()
+        if self.responded_at is None:
+            raise ComplaintNotResponded(f"complaint {self.id} has no response yet")
+        if self.status != ComplaintStatus.RESOLVED:
+            raise ComplaintNotResolved(
+                f"complaint {self.id} is {self.status.value}: record the customer's "
+                "acceptance or a final decision first"
+            )
+        self._closed(note=note, knowledge_article=knowledge_article, at=at)
+
+    @event("Closed")
+    def _closed(self, note: str | None, knowledge_article: str | None, at: datetime) -> None:
+        self.closed_at = at
+        self.knowledge_article = knowledge_article
+        self.status = ComplaintStatus.CLOSED
+
+    def reopen(self, reason: str, at: datetime) -> None:
+        if self.status == ComplaintStatus.WITHDRAWN:
+            raise ComplaintWithdrawn(f"complaint {self.id} was withdrawn")
+        if self.status != ComplaintStatus.CLOSED or self.closed_at is None:
+            raise ComplaintNotClosed(f"complaint {self.id} is {self.status.value}")
+        if at - self.closed_at > REOPEN_WINDOW:
+            raise ReopenWindowExpired(
+                f"complaint {self.id} closed on {self.closed_at.date().isoformat()}, "
+                "more than 30 days ago"
+            )
+        self._reopened(reason=reason, at=at)
+
+    @event("Reopened")
+    def _reopened(self, reason: str, at: datetime) -> None:
+        self.reopen_count += 1
+        self.closed_at = None
+        self.resolved_at = None
+        self.final_decision = None
+        self.proposal = None
+        self.approved_by = None
+        self.responded_at = None
+        self.status = ComplaintStatus.INVESTIGATING
+
+    def wait_for_customer(self, reason: str, at: datetime) -> None:
+        """Pause the SLA clock while the company waits on the customer."""
+        self._check_open()
+        if self.status not in PAUSABLE:
+            raise ComplaintNotPausable(f"complaint {self.id} is {self.status.value}")
+        self._paused(reason=reason, at=at)
+
+    @event("Paused")
+    def _paused(self, reason: str, at: datetime) -> None:
+        self.status_before_pause = self.status
+        self.paused_since = at
+        self.status = ComplaintStatus.PENDING_CUSTOMER
+
+    def resume(self, at: datetime) -> None:
+        self._check_open()
+        if self.status != ComplaintStatus.PENDING_CUSTOMER:
+            raise ComplaintNotPaused(f"complaint {self.id} is {self.status.value}")
+        self._resumed(at=at)
+
+    @event("Resumed")
+    def _resumed(self, at: datetime) -> None:
+        assert self.paused_since is not None and self.status_before_pause is not None
+        self.paused_seconds += (at - self.paused_since).total_seconds()
+        self.paused_since = None
+        self.status = self.status_before_pause
+        self.status_before_pause = None
+
+    def withdraw(self, reason: str, at: datetime) -> None:
+        self._check_open()
+        self._withdrawn(reason=reason, at=at)
+
+    @event("Withdrawn")
+    def _withdrawn(self, reason: str, at: datetime) -> None:
+        self.status = ComplaintStatus.WITHDRAWN
+
+    @property
+    def effective_resolution_due(self) -> datetime | None:
+        """The resolution due time moved on by the time spent waiting on the customer."""
+        if self.resolution_due is None:
+            return None
+        return self.resolution_due + timedelta(seconds=self.paused_seconds)

@@ -1,0 +1,50 @@
+"""Money: Decimal CNY with two decimal places, never float."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from domain.errors import InvalidValue
+
+CENT = Decimal("0.01")
+
+
+class InvalidMoneyAmount(InvalidValue):
+    """A money amount must be a finite decimal with at most two decimal places."""
+
+
+class AmountNotPositive(InvalidValue):
+    """The amount must be greater than zero."""
+
+
+class AmountNegative(InvalidValue):
+    """The amount must not be negative."""
+
+
+def money(value: Decimal | int | str, field: str = "amount") -> Decimal:
+    """Return ``value`` as a two-place Decimal, refusing floats and sub-cent precision."""
+    if isinstance(value, float):
+        raise InvalidMoneyAmount(f"{field} must be a decimal string, not a float", fields=(field,))
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, ValueError, TypeError):
+        raise InvalidMoneyAmount(f"{field} is not a decimal number", fields=(field,)) from None
+    if not amount.is_finite() or amount != amount.quantize(CENT):
+        raise InvalidMoneyAmount(
+            f"{field} must have at most two decimal places", fields=(field,)
+        )
+    return amount.quantize(CENT)
+
+
+def positive_money(value: Decimal | int | str, field: str = "amount") -> Decimal:
+    amount = money(value, field)
+    if amount <= 0:
+        raise AmountNotPositive(f"{field} must be greater than zero", fields=(field,))
+    return amount
+
+
+def non_negative_money(value: Decimal | int | str, field: str = "amount") -> Decimal:
+    amount = money(value, field)
+    if amount < 0:
+        raise AmountNegative(f"{field} must not be negative", fields=(field,))
+    return amount

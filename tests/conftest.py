@@ -1,0 +1,80 @@
+"""Shared fixtures: a real SQLite store always, a real PostgreSQL one when configured.
+
+Set ``OPSLEDGER_TEST_POSTGRES`` to a server URL (``postgresql://postgres@127.0.0.1:5432/postgres``)
+to run every store-backed test on PostgreSQL too. A fresh database is created
+for the test session and dropped afterwards. In CI (``CI=true``) the variable
+is required: PostgreSQL tests may not be skipped there.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from application.services import Services
+from application.store import PostgresUrl, StoreConfig
+
+POSTGRES_ENV = "OPSLEDGER_TEST_POSTGRES"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("CI") and not os.environ.get(POSTGRES_ENV):
+        raise pytest.UsageError(f"CI runs must set {POSTGRES_ENV}: PostgreSQL tests may not skip")
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str | None]:
+    """A fresh PostgreSQL database URL for this session, or None without one."""
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        yield None
+        return
+    admin = PostgresUrl.parse(server)
+    name = f"opsledger_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql://{admin.user}:{admin.password}@{admin.host}:{admin.port}/{name}"
+    try:
+        yield url
+    finally:
+        with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _empty_postgres(url: str) -> None:
+    with psycopg.connect(PostgresUrl.parse(url).conninfo(), autocommit=True) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+        ]
+        if tables:
+            conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_config(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_database: str | None
+) -> StoreConfig:
+    """An empty event store: SQLite files in a temp dir, or an emptied PostgreSQL database."""
+    if request.param == "sqlite":
+        return StoreConfig(database_url=None, data_dir=tmp_path / "var")
+    if postgres_database is None:
+        pytest.skip(f"{POSTGRES_ENV} not set")
+    _empty_postgres(postgres_database)
+    return StoreConfig(database_url=postgres_database, data_dir=tmp_path / "var", pool_size=4)
+
+
+@pytest.fixture
+def services(store_config: StoreConfig) -> Iterator[Services]:
+    opened = Services.open(store_config)
+    try:
+        yield opened
+    finally:
+        opened.close()
