@@ -73,8 +73,7 @@ def command(
             if remembered is not None:
                 return remembered
             raise ConcurrentWriteConflict(
-                "another command changed this resource at the same time; "
-                "reload it and retry"
+                "another command changed this resource at the same time; reload it and retry"
             ) from None
 
     return handle
@@ -91,7 +90,9 @@ class OpsApplication(Application[UUID]):
 
     # Reads.
 
-    def get(self, aggregate_id: UUID, kind: type[TAggregate], version: int | None = None) -> TAggregate:
+    def get(
+        self, aggregate_id: UUID, kind: type[TAggregate], version: int | None = None
+    ) -> TAggregate:
         try:
             aggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:

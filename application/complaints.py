@@ -56,9 +56,7 @@ class Complaints(OpsApplication):
         )
         return self.record(complaint, ctx, created=True)
 
-    def _change(
-        self, complaint_id: UUID, ctx: CommandContext, act: Any
-    ) -> CommandResult:
+    def _change(self, complaint_id: UUID, ctx: CommandContext, act: Any) -> CommandResult:
         return self.change(complaint_id, Complaint, ctx, act)
 
     @command
@@ -150,7 +148,9 @@ class Complaints(OpsApplication):
         return self._change(complaint_id, ctx, lambda c: c.close(note, knowledge_article, now))
 
     @command
-    def reopen_complaint(self, complaint_id: UUID, *, reason: str, ctx: CommandContext) -> CommandResult:
+    def reopen_complaint(
+        self, complaint_id: UUID, *, reason: str, ctx: CommandContext
+    ) -> CommandResult:
         now = self.clock()
         return self._change(complaint_id, ctx, lambda c: c.reopen(reason, now))
 

@@ -135,7 +135,9 @@ class Customers(OpsApplication):
         return self.change(customer_id, Customer, ctx, lambda c: c.flag_at_risk(reason))
 
     @command
-    def churn_customer(self, customer_id: UUID, *, reason: str, ctx: CommandContext) -> CommandResult:
+    def churn_customer(
+        self, customer_id: UUID, *, reason: str, ctx: CommandContext
+    ) -> CommandResult:
         return self.change(customer_id, Customer, ctx, lambda c: c.churn(reason))
 
     @command

@@ -94,7 +94,9 @@ class SQLiteIdempotentRecorder(SQLiteApplicationRecorder):
 class PostgresIdempotentRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
-        self.idempotency_table = Identifier(events_table_name.removesuffix("_events") + "_idempotency")
+        self.idempotency_table = Identifier(
+            events_table_name.removesuffix("_events") + "_idempotency"
+        )
         self.schema_id = Identifier(self.datastore.schema)
         self.sql_create_statements.append(
             SQL(
@@ -106,7 +108,9 @@ class PostgresIdempotentRecorder(PostgresApplicationRecorder):
             ).format(schema=self.schema_id, table=self.idempotency_table)
         )
 
-    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
         super()._insert_events(curs, stored_events, **kwargs)
         record: IdempotencyRecord | None = kwargs.get("idempotency")
         if record is not None:

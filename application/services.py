@@ -14,12 +14,14 @@ from application.store import StoreConfig
 class Services:
     customers: Customers
     complaints: Complaints
+    store_kind: str
 
     @classmethod
     def open(cls, config: StoreConfig) -> Services:
         customers = Customers(env=config.app_env(Customers.name))
         complaints = Complaints(env=config.app_env(Complaints.name), customers=customers)
-        return cls(customers=customers, complaints=complaints)
+        kind = "postgresql" if config.postgres else "sqlite"
+        return cls(customers=customers, complaints=complaints, store_kind=kind)
 
     def all(self) -> tuple[OpsApplication, ...]:
         return (self.customers, self.complaints)

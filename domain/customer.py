@@ -217,7 +217,8 @@ class Customer(Aggregate):
         self._check_not_churned()
         if tier.rank <= self.tier.rank:
             raise MembershipNotUpward(
-                f"tier {tier.value} is not above the current tier {self.tier.value}", fields=("tier",)
+                f"tier {tier.value} is not above the current tier {self.tier.value}",
+                fields=("tier",),
             )
         self._membership_upgraded(tier=tier, previous=self.tier)
 

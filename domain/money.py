@@ -30,9 +30,7 @@ def money(value: Decimal | int | str, field: str = "amount") -> Decimal:
     except (InvalidOperation, ValueError, TypeError):
         raise InvalidMoneyAmount(f"{field} is not a decimal number", fields=(field,)) from None
     if not amount.is_finite() or amount != amount.quantize(CENT):
-        raise InvalidMoneyAmount(
-            f"{field} must have at most two decimal places", fields=(field,)
-        )
+        raise InvalidMoneyAmount(f"{field} must have at most two decimal places", fields=(field,))
     return amount.quantize(CENT)
 
 

@@ -1,0 +1,143 @@
+"""FastAPI dependencies: the services, the caller, and a command's context.
+
+No `from __future__ import annotations` here: FastAPI must see the real
+annotations of the nested dependency functions, which close over local roles.
+"""
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from api.problems import Problem
+from api.tokens import TokenStore
+from application.context import Actor, CommandContext, Idempotency
+from application.services import Services
+from domain.vocabulary import Role
+
+ETAG_PATTERN = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def get_tokens(request: Request) -> TokenStore:
+    tokens: TokenStore = request.app.state.tokens
+    return tokens
+
+
+def current_actor(
+    request: Request,
+    tokens: Annotated[TokenStore, Depends(get_tokens)],
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Actor:
+    """The principal named by the bearer token; 401 without a valid one."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem(
+            401,
+            "unauthenticated",
+            "Authentication required",
+            "send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    principal = tokens.principal(token.strip())
+    if principal is None:
+        raise Problem(
+            401,
+            "invalid-token",
+            "The token is not valid",
+            "the bearer token is unknown or revoked",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    request.scope["state"]["principal"] = principal.name
+    return Actor(principal=principal.name, roles=principal.roles)
+
+
+Caller = Annotated[Actor, Depends(current_actor)]
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def allow(*roles: Role) -> Callable[[Actor], Actor]:
+    """A dependency that admits callers holding any of ``roles``; 403 otherwise."""
+    names = ", ".join(sorted(r.value for r in roles))
+
+    def check(actor: Caller) -> Actor:
+        if not actor.has_any(*roles):
+            raise Problem(
+                403,
+                "role-not-allowed",
+                "Your roles do not allow this command",
+                f"this command needs one of the roles: {names}",
+                required_roles=sorted(r.value for r in roles),
+            )
+        return actor
+
+    return check
+
+
+def _expected_version(if_match: str | None) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = ETAG_PATTERN.match(if_match)
+    if match is None:
+        raise Problem(
+            400,
+            "malformed-if-match",
+            "If-Match is not a version",
+            'If-Match must be a version ETag such as "3"',
+        )
+    return int(match.group(1))
+
+
+async def _fingerprint(request: Request) -> str:
+    body = await request.body()
+    try:
+        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True).encode()
+    except ValueError:
+        canonical = body
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.url.path.encode(), canonical):
+        digest.update(part + b"\0")
+    return digest.hexdigest()
+
+
+def command_context(roles: tuple[Role, ...]) -> Callable[..., object]:
+    """The dependency that turns a request into a CommandContext, for callers with ``roles``."""
+
+    async def build(
+        request: Request,
+        actor: Annotated[Actor, Depends(allow(*roles))],
+        if_match: Annotated[str | None, Header()] = None,
+        idempotency_key: Annotated[str | None, Header()] = None,
+    ) -> CommandContext:
+        idempotency = None
+        if idempotency_key is not None:
+            key = idempotency_key.strip()
+            if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+                raise Problem(
+                    400,
+                    "malformed-idempotency-key",
+                    "Idempotency-Key is empty or too long",
+                    f"Idempotency-Key must have 1 to {MAX_IDEMPOTENCY_KEY} characters",
+                )
+            idempotency = Idempotency(key=key, fingerprint=await _fingerprint(request))
+        return CommandContext(
+            actor=actor,
+            request_id=request.scope["state"]["request_id"],
+            expected_version=_expected_version(if_match),
+            idempotency=idempotency,
+        )
+
+    return build
+
+
+def as_command(*roles: Role) -> type[CommandContext]:
+    """Annotate a route parameter as the command's context, allowed for ``roles``."""
+    return Annotated[CommandContext, Depends(command_context(roles))]  # type: ignore[return-value]

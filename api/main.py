@@ -1,0 +1,58 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.logs import configure_logging
+from api.middleware import RequestMiddleware
+from api.problems import install_problem_handlers
+from api.routes import complaints, customers, health
+from api.settings import Settings
+from api.tokens import TokenStore
+from application.services import Services
+
+log = logging.getLogger("opsledger")
+
+DESCRIPTION = """\
+opsledger runs a company's operations policy as commands and immutable events.
+
+Commands answer `{"id", "version", "position"}` with an `ETag`; send `If-Match`
+to guard against concurrent changes and `Idempotency-Key` to retry safely.
+Errors are `application/problem+json`. Every path but `/health`, `/docs` and
+`/openapi.json` needs `Authorization: Bearer <token>`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    store = settings.store()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log.info("store: %s", store.describe())
+        app.state.services = Services.open(store)
+        app.state.tokens = TokenStore(store)
+        log.info("ready: %s", ", ".join(a.name for a in app.state.services.all()))
+        try:
+            yield
+        finally:
+            app.state.services.close()
+            app.state.tokens.close()
+
+    app = FastAPI(
+        title="opsledger",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    for module in (health, customers, complaints):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,133 @@
+"""Per-request plumbing: request ids, the body size limit, one log line per request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.problems import PROBLEM_JSON
+
+log = logging.getLogger("opsledger.access")
+
+REQUEST_ID_HEADER = b"x-request-id"
+MAX_REQUEST_ID_LENGTH = 200
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive channel that hands over the already-read body, then waits as before."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _problem_body(status: int, slug: str, title: str, detail: str) -> bytes:
+    return json.dumps({"type": slug, "title": title, "status": status, "detail": detail}).encode()
+
+
+class RequestMiddleware:
+    """Gives every request an id (the client's ``X-Request-ID`` or a new one),
+    refuses bodies over the limit with 413, and logs one structured line."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        given = headers.get(REQUEST_ID_HEADER, b"").decode("latin-1").strip()
+        request_id = given[:MAX_REQUEST_ID_LENGTH] or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (REQUEST_ID_HEADER, request_id.encode("latin-1")),
+                ]
+            await send(message)
+
+        try:
+            body = await self._read_body(headers, receive)
+            if body is None:
+                await self._send_too_large(send_with_id)
+            else:
+                await self.app(scope, _replay(body, receive), send_with_id)
+        finally:
+            self._log(scope, request_id, status, started)
+
+    async def _read_body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes | None:
+        """The whole body, or None when it is over the limit (declared or streamed):
+        an oversized body is refused before any route sees it."""
+        try:
+            if int(headers.get(b"content-length", b"0") or 0) > self.max_body_bytes:
+                return None
+        except ValueError:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    async def _send_too_large(self, send: Send) -> None:
+        body = _problem_body(
+            413,
+            "body-too-large",
+            "The request body is too large",
+            f"bodies are limited to {self.max_body_bytes} bytes",
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"connection", b"close")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    @staticmethod
+    def _log(scope: Scope, request_id: str, status: int, started: float) -> None:
+        state: dict[str, Any] = scope.get("state", {})
+        route = scope.get("route")
+        log.info(
+            json.dumps(
+                {
+                    "request_id": request_id,
+                    "principal": state.get("principal"),
+                    "method": scope["method"],
+                    "route": getattr(route, "path", scope["path"]),
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+                ensure_ascii=False,
+            )
+        )

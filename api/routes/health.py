@@ -1,0 +1,24 @@
+"""/health: is the service up and its store reachable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from api.deps import ServicesDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+def health(services: ServicesDep, response: Response) -> dict[str, Any]:
+    logs: dict[str, int] = {}
+    try:
+        for app in services.all():
+            logs[app.name] = app.recorder.max_notification_id() or 0
+    except Exception as error:  # any store failure means: not healthy
+        response.status_code = 503
+        response.headers["Retry-After"] = "2"
+        return {"status": "unavailable", "store": services.store_kind, "detail": str(error)}
+    return {"status": "ok", "store": services.store_kind, "logs": logs, "projections": {}}

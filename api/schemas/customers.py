@@ -1,0 +1,116 @@
+"""Customer requests and responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import Code, CommandIn, Email, Money, Name, Phone, Text, plain
+from domain.customer import Customer
+from domain.vocabulary import AcquisitionChannel, MembershipTier, ServiceChannel
+
+
+class RegisterCustomerIn(CommandIn):
+    name: Name
+    email: Email | None = None
+    phone: Phone | None = None
+    channel: AcquisitionChannel
+    campaign: Code | None = None
+    marketing_consent: bool = False
+    service_consent: bool = True
+
+
+class RecordPurchaseIn(CommandIn):
+    amount: Money = Field(gt=Decimal("0"))
+    order_ref: Code
+    purchased_at: datetime | None = Field(default=None, description="Default: now")
+
+
+class UpgradeMembershipIn(CommandIn):
+    tier: MembershipTier
+
+
+class AssignSegmentIn(CommandIn):
+    segment: Code
+
+
+class MakeOfferIn(CommandIn):
+    offer: Name
+    channel: ServiceChannel | None = None
+
+
+class ChangeConsentIn(CommandIn):
+    service: bool | None = None
+    marketing: bool | None = None
+
+
+class AnswerSurveyIn(CommandIn):
+    survey: Code
+    csat: int | None = Field(default=None, ge=1, le=5)
+    nps: int | None = Field(default=None, ge=0, le=10)
+    comment: Text | None = None
+
+
+class LogFollowUpIn(CommandIn):
+    channel: ServiceChannel
+    note: Text
+
+
+class ReasonIn(CommandIn):
+    reason: Text
+
+
+class CustomerOut(BaseModel):
+    id: UUID
+    version: int
+    status: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    channel: AcquisitionChannel
+    campaign: str | None
+    service_consent: bool
+    marketing_consent: bool
+    welcome_sent: bool
+    activated: bool
+    purchases: int
+    revenue: Decimal
+    tier: MembershipTier
+    segment: str | None
+    surveys: dict[str, Any]
+    follow_ups: int
+    offers: int
+    erased: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, customer: Customer) -> CustomerOut:
+        return cls(
+            id=customer.id,
+            version=customer.version,
+            status=customer.status.value,
+            name=customer.personal.get("name"),
+            email=customer.personal.get("email"),
+            phone=customer.personal.get("phone"),
+            channel=customer.channel,
+            campaign=customer.campaign,
+            service_consent=customer.service_consent,
+            marketing_consent=customer.marketing_consent,
+            welcome_sent=customer.welcome_sent,
+            activated=customer.activated,
+            purchases=len(customer.order_refs),
+            revenue=customer.revenue,
+            tier=customer.tier,
+            segment=customer.segment,
+            surveys=plain(customer.surveys),
+            follow_ups=customer.follow_ups,
+            offers=customer.offers,
+            erased=customer.erased,
+            created_at=customer.created_on,
+            updated_at=customer.modified_on,
+        )

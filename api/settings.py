@@ -1,0 +1,31 @@
+"""Configuration, read from the environment in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from application.store import StoreConfig
+
+
+class Settings(BaseSettings):
+    """Every ``OPSLEDGER_*`` variable the service reads."""
+
+    model_config = SettingsConfigDict(env_prefix="OPSLEDGER_", extra="ignore")
+
+    database_url: str | None = None
+    """``postgresql://user:password@host:port/db``; absent = embedded SQLite."""
+    data_dir: Path = Path("var")
+    """Where the embedded SQLite files live."""
+    pool_size: int = 5
+    """PostgreSQL connections kept open per application and worker."""
+    max_body_bytes: int = 1024 * 1024
+    log_level: str = "INFO"
+
+    def store(self) -> StoreConfig:
+        return StoreConfig(
+            database_url=self.database_url or None,
+            data_dir=self.data_dir,
+            pool_size=self.pool_size,
+        )

@@ -1,0 +1,95 @@
+"""Bearer tokens: random secrets, stored only as SHA-256 hashes, beside the events."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from psycopg_pool import ConnectionPool
+
+from application.store import StoreConfig
+from domain.vocabulary import Role
+
+TOKEN_PREFIX = "olt_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    roles: frozenset[Role]
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+class TokenStore:
+    """Issues and checks tokens. Every check reads the store, so a token works as
+    soon as it is issued, also for servers that are already running."""
+
+    def __init__(self, config: StoreConfig) -> None:
+        pg = config.postgres
+        self._pool: ConnectionPool | None = None
+        self._sqlite_path = None
+        if pg is None:
+            config.data_dir.mkdir(parents=True, exist_ok=True)
+            self._sqlite_path = config.sqlite_path("auth")
+        else:
+            self._pool = ConnectionPool(pg.conninfo(), min_size=1, max_size=4, open=True)
+        self._execute(
+            "CREATE TABLE IF NOT EXISTS opsledger_tokens ("
+            "token_hash TEXT PRIMARY KEY, name TEXT NOT NULL, roles TEXT NOT NULL, "
+            "created_at TEXT NOT NULL, revoked_at TEXT)"
+        )
+
+    def _execute(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        if self._pool is not None:
+            with self._pool.connection() as conn:
+                cur = conn.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+                return cur.fetchall() if cur.description else []
+        assert self._sqlite_path is not None
+        conn = sqlite3.connect(self._sqlite_path, timeout=10)
+        try:
+            with conn:
+                return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+    def issue(self, name: str, roles: Iterable[Role], *, replace: bool = False) -> str:
+        """A new token for ``name``; with ``replace``, earlier tokens of that name stop working."""
+        now = datetime.now(UTC).isoformat()
+        if replace:
+            self._execute(
+                "UPDATE opsledger_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                (now, name),
+            )
+        token = new_token()
+        role_values = sorted(Role(r).value for r in roles)
+        self._execute(
+            "INSERT INTO opsledger_tokens VALUES (?, ?, ?, ?, NULL)",
+            (_hash(token), name, json.dumps(role_values), now),
+        )
+        return token
+
+    def principal(self, token: str) -> Principal | None:
+        rows = self._execute(
+            "SELECT name, roles FROM opsledger_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+            (_hash(token),),
+        )
+        if not rows:
+            return None
+        name, roles = rows[0]
+        return Principal(name=str(name), roles=frozenset(Role(r) for r in json.loads(str(roles))))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
