@@ -7,7 +7,7 @@ annotations of the nested dependency functions, which close over local roles.
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -108,7 +108,7 @@ async def _fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
-def command_context(roles: tuple[Role, ...]) -> Callable[..., object]:
+def commanded_by(*roles: Role) -> Callable[..., Awaitable[CommandContext]]:
     """The dependency that turns a request into a CommandContext, for callers with ``roles``."""
 
     async def build(
@@ -136,8 +136,3 @@ def command_context(roles: tuple[Role, ...]) -> Callable[..., object]:
         )
 
     return build
-
-
-def as_command(*roles: Role) -> type[CommandContext]:
-    """Annotate a route parameter as the command's context, allowed for ``roles``."""
-    return Annotated[CommandContext, Depends(command_context(roles))]  # type: ignore[return-value]

@@ -53,16 +53,16 @@ class TokenStore:
 
     def _execute(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         if self._pool is not None:
-            with self._pool.connection() as conn:
-                cur = conn.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+            with self._pool.connection() as pg:
+                cur = pg.execute(sql.replace("?", "%s"), params)
                 return cur.fetchall() if cur.description else []
         assert self._sqlite_path is not None
-        conn = sqlite3.connect(self._sqlite_path, timeout=10)
+        db = sqlite3.connect(self._sqlite_path, timeout=10)
         try:
-            with conn:
-                return conn.execute(sql, params).fetchall()
+            with db:
+                return db.execute(sql, params).fetchall()
         finally:
-            conn.close()
+            db.close()
 
     def issue(self, name: str, roles: Iterable[Role], *, replace: bool = False) -> str:
         """A new token for ``name``; with ``replace``, earlier tokens of that name stop working."""

@@ -94,7 +94,7 @@ class OpsApplication(Application[UUID]):
         self, aggregate_id: UUID, kind: type[TAggregate], version: int | None = None
     ) -> TAggregate:
         try:
-            aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             at = f" at version {version}" if version is not None else ""
             raise AggregateNotFound(f"no {kind.__name__.lower()} {aggregate_id}{at}") from None
@@ -106,7 +106,7 @@ class OpsApplication(Application[UUID]):
         """The aggregate as it stood at ``moment`` (its last event at or before it)."""
         version = None
         for stored in self.events.get(aggregate_id):
-            if stored.timestamp > moment:
+            if stored.timestamp > moment:  # type: ignore[attr-defined]
                 break
             version = stored.originator_version
         if version is None:
@@ -121,7 +121,7 @@ class OpsApplication(Application[UUID]):
             RecordedEvent(
                 type=type(e).__name__,
                 version=e.originator_version,
-                timestamp=e.timestamp,
+                timestamp=e.timestamp,  # type: ignore[attr-defined]
                 metadata=dict(getattr(e, "meta", {})),
                 payload={
                     k: v

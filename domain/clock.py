@@ -19,9 +19,6 @@ def utc(moment: datetime) -> datetime:
 
 
 def check_happened(moment: datetime | date, now: datetime, field: str) -> None:
-    if isinstance(moment, datetime):
-        in_future = utc(moment) > now
-    else:
-        in_future = moment > now.date()
+    in_future = utc(moment) > now if isinstance(moment, datetime) else moment > now.date()
     if in_future:
         raise DateInFuture(f"{field} {moment.isoformat()} lies in the future", fields=(field,))

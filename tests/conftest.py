@@ -27,6 +27,15 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"CI runs must set {POSTGRES_ENV}: PostgreSQL tests may not skip")
 
 
+POSTGRES_RUNS = 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("CI") and POSTGRES_RUNS == 0 and session.testscollected:
+        print(f"\nCI: no test ran on PostgreSQL ({POSTGRES_ENV}); failing the run")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str | None]:
     """A fresh PostgreSQL database URL for this session, or None without one."""
@@ -67,6 +76,8 @@ def store_config(
         return StoreConfig(database_url=None, data_dir=tmp_path / "var")
     if postgres_database is None:
         pytest.skip(f"{POSTGRES_ENV} not set")
+    global POSTGRES_RUNS
+    POSTGRES_RUNS += 1
     _empty_postgres(postgres_database)
     return StoreConfig(database_url=postgres_database, data_dir=tmp_path / "var", pool_size=4)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from api.answers import (
     AsOfQuery,
@@ -14,7 +15,7 @@ from api.answers import (
     read_answer,
     read_state,
 )
-from api.deps import Caller, ServicesDep, as_command
+from api.deps import Caller, ServicesDep, commanded_by
 from api.schemas.common import PROBLEM_RESPONSES, CommandOut, EmptyIn, EventsOut
 from api.schemas.complaints import (
     AcknowledgeIn,
@@ -29,13 +30,14 @@ from api.schemas.complaints import (
     RespondIn,
 )
 from api.schemas.customers import ReasonIn
+from application.context import CommandContext
 from domain.complaint import Complaint
 from domain.vocabulary import Role
 
 router = APIRouter(prefix="/complaints", tags=["complaints"], responses=PROBLEM_RESPONSES)
 
-CustomerService = as_command(Role.CUSTOMER_SERVICE)
-Approver = as_command(Role.MANAGEMENT, Role.CUSTOMER_SERVICE)
+CustomerService = Annotated[CommandContext, Depends(commanded_by(Role.CUSTOMER_SERVICE))]
+Approver = Annotated[CommandContext, Depends(commanded_by(Role.MANAGEMENT, Role.CUSTOMER_SERVICE))]
 
 
 @router.post("", status_code=201, response_model=CommandOut)
@@ -143,7 +145,7 @@ def approve_resolution(
     response: Response,
     body: EmptyIn | None = None,
 ) -> CommandOut:
-    """Approve a severity 1–2 plan: management, or customer service other than the proposer."""
+    """Approve a severity 1-2 plan: management, or customer service other than the proposer."""
     result = services.complaints.approve_resolution(complaint_id, ctx=ctx)
     return command_answer(result, request, response)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from api.answers import (
     AsOfQuery,
@@ -14,7 +15,7 @@ from api.answers import (
     read_answer,
     read_state,
 )
-from api.deps import Caller, ServicesDep, as_command
+from api.deps import Caller, ServicesDep, commanded_by
 from api.schemas.common import PROBLEM_RESPONSES, CommandOut, EmptyIn, EventsOut
 from api.schemas.customers import (
     AnswerSurveyIn,
@@ -28,17 +29,22 @@ from api.schemas.customers import (
     RegisterCustomerIn,
     UpgradeMembershipIn,
 )
+from application.context import CommandContext
 from domain.customer import Customer
 from domain.vocabulary import Role
 
 router = APIRouter(prefix="/customers", tags=["customers"], responses=PROBLEM_RESPONSES)
 
-Marketing = as_command(Role.MARKETING)
-Operations = as_command(Role.OPERATIONS)
-Sales = as_command(Role.SALES)
-CustomerService = as_command(Role.CUSTOMER_SERVICE)
-CustomerCare = as_command(Role.OPERATIONS, Role.CUSTOMER_SERVICE)
-ConsentKeepers = as_command(Role.MARKETING, Role.OPERATIONS, Role.CUSTOMER_SERVICE)
+Marketing = Annotated[CommandContext, Depends(commanded_by(Role.MARKETING))]
+Operations = Annotated[CommandContext, Depends(commanded_by(Role.OPERATIONS))]
+Sales = Annotated[CommandContext, Depends(commanded_by(Role.SALES))]
+CustomerService = Annotated[CommandContext, Depends(commanded_by(Role.CUSTOMER_SERVICE))]
+CustomerCare = Annotated[
+    CommandContext, Depends(commanded_by(Role.OPERATIONS, Role.CUSTOMER_SERVICE))
+]
+ConsentKeepers = Annotated[
+    CommandContext, Depends(commanded_by(Role.MARKETING, Role.OPERATIONS, Role.CUSTOMER_SERVICE))
+]
 
 
 @router.post("", status_code=201, response_model=CommandOut)
