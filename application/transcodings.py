@@ -2,35 +2,36 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
+import pkgutil
 from datetime import date
 from enum import Enum
 from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from domain.complaint import ComplaintStatus
-from domain.customer import CustomerStatus
-from domain.vocabulary import (
-    AcquisitionChannel,
-    ComplaintCategory,
-    Department,
-    MembershipTier,
-    RootCause,
-    ServiceChannel,
-)
+import domain
 
-# Every Enum that events or snapshots hold. Their names are stored with the
-# value, so renaming one of these classes needs an alias here, never a rewrite.
-ENUM_TYPES: tuple[type[Enum], ...] = (
-    AcquisitionChannel,
-    ComplaintCategory,
-    ComplaintStatus,
-    CustomerStatus,
-    Department,
-    MembershipTier,
-    RootCause,
-    ServiceChannel,
-)
+
+@functools.cache
+def domain_enum_types() -> tuple[type[Enum], ...]:
+    """Every Enum defined in the domain package: events and snapshots may hold any.
+
+    Each is stored under its class name, so two domain Enums may not share a name,
+    and renaming one needs an alias here, never a rewrite of stored events.
+    """
+    found: dict[str, type[Enum]] = {}
+    for module_info in pkgutil.iter_modules(domain.__path__, "domain."):
+        module = importlib.import_module(module_info.name)
+        for value in vars(module).values():
+            is_enum = isinstance(value, type) and issubclass(value, Enum) and value is not Enum
+            if not is_enum or value.__module__ != module.__name__:
+                continue
+            if value.__name__ in found:
+                raise TypeError(f"two domain Enums are named {value.__name__}")
+            found[value.__name__] = value
+    return tuple(found.values())
 
 
 class DateAsISO(Transcoding):
@@ -60,5 +61,5 @@ class EnumAsValue(Transcoding):
 
 def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(DateAsISO())
-    for enum_type in ENUM_TYPES:
+    for enum_type in domain_enum_types():
         transcoder.register(EnumAsValue(enum_type))

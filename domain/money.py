@@ -29,9 +29,16 @@ def money(value: Decimal | int | str, field: str = "amount") -> Decimal:
         amount = Decimal(value)
     except (InvalidOperation, ValueError, TypeError):
         raise InvalidMoneyAmount(f"{field} is not a decimal number", fields=(field,)) from None
-    if not amount.is_finite() or amount != amount.quantize(CENT):
+    if not amount.is_finite():
+        raise InvalidMoneyAmount(f"{field} is not a finite number", fields=(field,))
+    try:
+        # quantize raises InvalidOperation beyond the context's 28 significant digits.
+        cents = amount.quantize(CENT)
+    except InvalidOperation:
+        raise InvalidMoneyAmount(f"{field} has too many digits", fields=(field,)) from None
+    if amount != cents:
         raise InvalidMoneyAmount(f"{field} must have at most two decimal places", fields=(field,))
-    return amount.quantize(CENT)
+    return cents
 
 
 def positive_money(value: Decimal | int | str, field: str = "amount") -> Decimal:
