@@ -6,8 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from eventsourcing.persistence import InterfaceError, OperationalError
+from psycopg_pool import PoolTimeout
+
 from api.settings import Settings
 from api.tokens import TokenStore
+from application.store import InvalidDatabaseUrl
 from domain.vocabulary import Role
 
 
@@ -17,6 +21,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings()
     store = settings.store()
     print(f"opsledger: store = {store.describe()}", file=sys.stderr)
+    _prepare_store(settings)
     if args.demo:
         _load_demo(settings)
     uvicorn.run(
@@ -29,6 +34,15 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
     )
     return 0
+
+
+def _prepare_store(settings: Settings) -> None:
+    """Create the tables once, before any worker starts (workers racing to
+    create them on a fresh PostgreSQL database could collide)."""
+    from application.services import Services
+
+    Services.open(settings.store()).close()
+    TokenStore(settings.store()).close()
 
 
 def _load_demo(settings: Settings) -> None:
@@ -95,7 +109,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    code: int = args.run(args)
+    try:
+        code: int = args.run(args)
+    except (InvalidDatabaseUrl, OperationalError, InterfaceError, PoolTimeout) as error:
+        print(f"opsledger: the store cannot be used: {error}", file=sys.stderr)
+        return 2
     return code
 
 
