@@ -50,6 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Operation ids are the route functions' names (register_customer, ...),
+        # so that generated clients get readable method names.
+        generate_unique_id_function=lambda route: route.name,
     )
     install_problem_handlers(app)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
