@@ -6,8 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
+from eventsourcing.persistence import JSONTranscoder
+
 from application.base import SNAPSHOT_INTERVAL, OpsApplication, command
 from application.context import CommandContext, CommandResult
+from application.personal import PersonalDataKeys, SealedPersonalData
 from domain.customer import Customer
 from domain.vocabulary import AcquisitionChannel, MembershipTier, ServiceChannel
 
@@ -15,6 +18,16 @@ from domain.vocabulary import AcquisitionChannel, MembershipTier, ServiceChannel
 class Customers(OpsApplication):
     name = "customers"
     snapshotting_intervals = {Customer: SNAPSHOT_INTERVAL}
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        postgres = self.factory.__class__.__module__.endswith("postgres")
+        self.personal_keys = PersonalDataKeys(
+            self.factory.datastore,  # type: ignore[attr-defined]
+            postgres=postgres,
+            table=f"{self.name}_personal_keys",
+        )
+        transcoder.register(SealedPersonalData(self.personal_keys))
 
     def get_customer(self, customer_id: UUID, version: int | None = None) -> Customer:
         return self.get(customer_id, Customer, version)
@@ -145,3 +158,15 @@ class Customers(OpsApplication):
         self, customer_id: UUID, *, reason: str, ctx: CommandContext
     ) -> CommandResult:
         return self.change(customer_id, Customer, ctx, lambda c: c.reactivate(reason))
+
+    @command
+    def erase_customer(
+        self, customer_id: UUID, *, reason: str, ctx: CommandContext
+    ) -> CommandResult:
+        """Erase the customer's name and contacts (PIPL); purchases and complaints stay."""
+        customer = self.load(customer_id, Customer, ctx)
+        customer.erase_personal_data(reason)
+        # Delete the key before recording: should the save fail, the data is
+        # already unreadable and a retry records the erasure.
+        self.personal_keys.erase(customer_id)
+        return self.record(customer, ctx)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
@@ -33,6 +35,25 @@ ENGAGED = frozenset(
         CustomerStatus.REACTIVATED,
     }
 )
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """Who the customer is: name and contacts, kept together so that a PIPL
+    erasure request has one thing to make unreadable. ``subject`` is the customer's id."""
+
+    subject: UUID
+    name: str | None
+    email: str | None
+    phone: str | None
+
+    @classmethod
+    def erased_for(cls, subject: UUID) -> PersonalData:
+        return cls(subject=subject, name=None, email=None, phone=None)
+
+    @property
+    def erased(self) -> bool:
+        return self.name is None and self.email is None and self.phone is None
 
 
 class ContactRequired(InvalidValue):
@@ -102,17 +123,19 @@ class CustomerNotLapsed(RuleViolation):
 class Customer(Aggregate):
     """A customer, from registration to loyalty (or churn)."""
 
+    @staticmethod
+    def create_id(personal: PersonalData) -> UUID:
+        return personal.subject
+
     @event("Registered")
     def __init__(
         self,
-        personal: dict[str, str | None],
+        personal: PersonalData,
         channel: AcquisitionChannel,
         campaign: str | None,
         service_consent: bool,
         marketing_consent: bool,
     ) -> None:
-        # Personal data stays together in one field, so that erasure (PIPL)
-        # has one thing to make unreadable.
         self.personal = personal
         self.channel = channel
         self.campaign = campaign
@@ -148,7 +171,7 @@ class Customer(Aggregate):
                 "give at least one contact: email or phone", fields=("email", "phone")
             )
         customer = cls(
-            personal={"name": name, "email": email, "phone": phone},
+            personal=PersonalData(subject=uuid4(), name=name, email=email, phone=phone),
             channel=channel,
             campaign=campaign,
             service_consent=service_consent,
@@ -317,3 +340,13 @@ class Customer(Aggregate):
     @event("Reactivated")
     def _reactivated(self, reason: str) -> None:
         self.status = CustomerStatus.REACTIVATED
+
+    def erase_personal_data(self, reason: str) -> None:
+        """A PIPL erasure request: name and contacts go, the business facts stay."""
+        self._check_not_erased()
+        self._personal_data_erased(reason=reason)
+
+    @event("PersonalDataErased")
+    def _personal_data_erased(self, reason: str) -> None:
+        self.personal = PersonalData.erased_for(self.id)
+        self.erased = True

@@ -43,3 +43,4 @@ routes.on("/follow-ups", "log_follow_up", OPERATIONS, CUSTOMER_SERVICE, body=Log
 routes.on("/at-risk", "flag_customer_at_risk", OPERATIONS, body=ReasonIn)
 routes.on("/churn", "churn_customer", OPERATIONS, body=ReasonIn)
 routes.on("/reactivate", "reactivate_customer", OPERATIONS, body=ReasonIn)
+routes.on("/erase", "erase_customer", CUSTOMER_SERVICE, Role.MANAGEMENT, body=ReasonIn)
