@@ -57,7 +57,7 @@ def current_actor(
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     request.scope["state"]["principal"] = principal.name
-    return Actor(principal=principal.name, roles=principal.roles)
+    return Actor(principal=principal.name, roles=principal.roles, employee_id=principal.employee_id)
 
 
 Caller = Annotated[Actor, Depends(current_actor)]
@@ -100,7 +100,7 @@ async def _fingerprint(request: Request) -> str:
     body = await request.body()
     try:
         canonical = json.dumps(json.loads(body or b"null"), sort_keys=True).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to canonicalise
         canonical = body
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.url.path.encode(), canonical):

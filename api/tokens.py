@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
@@ -22,6 +23,8 @@ TOKEN_PREFIX = "olt_"
 class Principal:
     name: str
     roles: frozenset[Role]
+    employee_id: UUID | None = None
+    """The employee this principal is: it then acts only as that employee."""
 
 
 def _hash(token: str) -> str:
@@ -50,6 +53,27 @@ class TokenStore:
             "token_hash TEXT PRIMARY KEY, name TEXT NOT NULL, roles TEXT NOT NULL, "
             "created_at TEXT NOT NULL, revoked_at TEXT)"
         )
+        self._add_employee_column()
+
+    def _add_employee_column(self) -> None:
+        """Tokens may name an employee; stores made before that get the column."""
+        if self._pool is not None:
+            present = self._execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = 'opsledger_tokens' AND column_name = 'employee_id'"
+            )
+            if not present:
+                self._execute(
+                    "ALTER TABLE opsledger_tokens ADD COLUMN IF NOT EXISTS employee_id TEXT"
+                )
+            return
+        columns = [row[1] for row in self._execute("PRAGMA table_info(opsledger_tokens)")]
+        if "employee_id" not in columns:
+            try:
+                self._execute("ALTER TABLE opsledger_tokens ADD COLUMN employee_id TEXT")
+            except sqlite3.OperationalError as error:  # another process added it first
+                if "duplicate column" not in str(error):
+                    raise
 
     def _execute(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         if self._pool is not None:
@@ -64,8 +88,16 @@ class TokenStore:
         finally:
             db.close()
 
-    def issue(self, name: str, roles: Iterable[Role], *, replace: bool = False) -> str:
-        """A new token for ``name``; with ``replace``, earlier tokens of that name stop working."""
+    def issue(
+        self,
+        name: str,
+        roles: Iterable[Role],
+        *,
+        replace: bool = False,
+        employee_id: UUID | None = None,
+    ) -> str:
+        """A new token for ``name``; with ``replace``, earlier tokens of that name stop working.
+        With ``employee_id`` the principal is that employee and acts only as them."""
         now = datetime.now(UTC).isoformat()
         if replace:
             self._execute(
@@ -75,20 +107,32 @@ class TokenStore:
         token = new_token()
         role_values = sorted(Role(r).value for r in roles)
         self._execute(
-            "INSERT INTO opsledger_tokens VALUES (?, ?, ?, ?, NULL)",
-            (_hash(token), name, json.dumps(role_values), now),
+            "INSERT INTO opsledger_tokens (token_hash, name, roles, created_at, employee_id) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                _hash(token),
+                name,
+                json.dumps(role_values),
+                now,
+                str(employee_id) if employee_id else None,
+            ),
         )
         return token
 
     def principal(self, token: str) -> Principal | None:
         rows = self._execute(
-            "SELECT name, roles FROM opsledger_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+            "SELECT name, roles, employee_id FROM opsledger_tokens "
+            "WHERE token_hash = ? AND revoked_at IS NULL",
             (_hash(token),),
         )
         if not rows:
             return None
-        name, roles = rows[0]
-        return Principal(name=str(name), roles=frozenset(Role(r) for r in json.loads(str(roles))))
+        name, roles, employee_id = rows[0]
+        return Principal(
+            name=str(name),
+            roles=frozenset(Role(r) for r in json.loads(str(roles))),
+            employee_id=UUID(str(employee_id)) if employee_id else None,
+        )
 
     def close(self) -> None:
         if self._pool is not None:

@@ -1,0 +1,1051 @@
+"""Employee: the human resources of §6 — hiring, training, appraisal, rewards, benefits, leave."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import TypedDict
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.clock import check_happened
+from domain.errors import FourEyesViolation, InvalidValue, NotPermitted, RuleViolation
+from domain.money import positive_money
+from domain.vocabulary import Department
+
+
+class EmployeeStatus(Enum):
+    HIRED = "hired"  # on probation
+    ACTIVE = "active"
+    ON_LEAVE = "on_leave"
+    SEPARATED = "separated"
+
+
+class TrainingKind(Enum):
+    ONBOARDING = "onboarding"
+    SKILLS = "skills"
+    MANAGEMENT = "management"
+
+
+class AppraisalReviewKind(Enum):
+    SELF = "self"
+    MANAGER = "manager"
+    PEER = "peer"
+
+
+class AppraisalStatus(Enum):
+    GOALS_SET = "goals_set"
+    SELF_REVIEWED = "self_reviewed"
+    MANAGER_REVIEWED = "manager_reviewed"
+    PEER_REVIEWED = "peer_reviewed"
+    FINALIZED = "finalized"
+
+
+class BenefitKind(Enum):
+    SOCIAL_INSURANCE = "social_insurance"  # 五险 enrolment
+    HOUSING_FUND = "housing_fund"  # 一金 enrolment
+    HEALTH_CHECK = "health_check"
+    HOLIDAY_BENEFIT = "holiday_benefit"
+    BIRTHDAY_BENEFIT = "birthday_benefit"
+
+
+class LeaveStatus(Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    STARTED = "started"
+    COMPLETED = "completed"
+
+
+ENROLMENTS = frozenset({BenefitKind.SOCIAL_INSURANCE, BenefitKind.HOUSING_FUND})
+MINIMUM_WORKING_AGE = 16  # 劳动法 Art. 15
+MAX_SERVICE_YEARS = Decimal(60)
+# 职工带薪年休假条例 Art. 3: (cumulative years of service at least, days), highest first.
+LEAVE_ENTITLEMENT: tuple[tuple[int, int], ...] = ((20, 15), (10, 10), (1, 5))
+RATING_RANGE = range(1, 6)
+SCORE_RANGE = range(1, 6)
+MIN_PEER_REVIEWS = 2
+IMPROVEMENT_PLAN_BELOW = 3
+TOTAL_GOAL_WEIGHT = 100
+CYCLE_PATTERN = re.compile(r"^\d{4}(-(H1|H2|Q1|Q2|Q3|Q4))?$")
+# Leave that still counts against the year's balance.
+LEAVE_COUNTED = frozenset(
+    {LeaveStatus.PENDING, LeaveStatus.APPROVED, LeaveStatus.STARTED, LeaveStatus.COMPLETED}
+)
+
+
+class Goal(TypedDict):
+    """A SMART KPI: specific title, measurable metric/target/unit, time-bound deadline."""
+
+    title: str
+    metric: str
+    target: Decimal
+    unit: str
+    deadline: date
+    weight: int
+
+
+class Review(TypedDict):
+    kind: AppraisalReviewKind
+    reviewer_id: UUID
+    score: int
+    comment: str | None
+    submitted_on: date
+    recorded_by: str
+
+
+class Appraisal(TypedDict):
+    cycle: str
+    period_start: date
+    period_end: date
+    goals: list[Goal]
+    reviews: list[Review]
+    rating: int | None
+    feedback: str | None
+    finalized_on: date | None
+    finalized_by: str | None
+    improvement_plan: str | None
+    improvement_plan_due: date | None
+
+
+class LeaveRequest(TypedDict):
+    id: UUID
+    start: date
+    end: date
+    days: int
+    status: LeaveStatus
+    requested_by: str
+    decided_by: str | None
+    decision_reason: str | None
+
+
+# Errors: one per rule.
+
+
+class EmployeeSeparated(RuleViolation):
+    """The employee has separated: no further commands are accepted."""
+
+
+class PriorServiceInvalid(InvalidValue):
+    """Prior service years must be a decimal between 0 and 60."""
+
+
+class BelowMinimumWorkingAge(InvalidValue):
+    """An employee must be at least 16 years old on the hire date."""
+
+
+class DateBeforeHire(InvalidValue):
+    """A date in the employee's record cannot lie before the hire date."""
+
+
+class OwnManager(InvalidValue):
+    """An employee cannot be their own manager."""
+
+
+class NotOnProbation(RuleViolation):
+    """Only an employee on probation (hired) can be confirmed."""
+
+
+class AlreadyInDepartment(RuleViolation):
+    """A transfer moves the employee to another department."""
+
+
+class TrainingHoursInvalid(InvalidValue):
+    """Training hours must be a positive decimal of at most 1000."""
+
+
+class TrainingAlreadyRecorded(RuleViolation):
+    """The same course completed on the same day is recorded once."""
+
+
+class AppraisalCycleInvalid(InvalidValue):
+    """An appraisal cycle is a year, optionally with a half or quarter: 2026, 2026-H1, 2026-Q3."""
+
+
+class AppraisalAlreadyExists(RuleViolation):
+    """One appraisal per employee per cycle: its goals are set once."""
+
+
+class AppraisalPeriodInvalid(InvalidValue):
+    """The appraisal period must end after it starts."""
+
+
+class GoalsRequired(InvalidValue):
+    """An appraisal needs at least one goal."""
+
+
+class GoalNotMeasurable(InvalidValue):
+    """A SMART goal needs a title, a metric, a finite target and a unit."""
+
+
+class GoalDeadlineOutsidePeriod(InvalidValue):
+    """A goal's deadline lies inside the appraisal cycle's period."""
+
+
+class GoalWeightInvalid(InvalidValue):
+    """A goal's weight is a whole number from 1 to 100."""
+
+
+class GoalWeightsNotHundred(InvalidValue):
+    """The weights of an appraisal's goals sum to 100."""
+
+
+class AppraisalGoalsNotSet(RuleViolation):
+    """The appraisal starts with its goals: set them first."""
+
+
+class AppraisalFinalized(RuleViolation):
+    """The appraisal is finalized: its reviews and rating cannot change."""
+
+
+class ReviewScoreOutOfRange(InvalidValue):
+    """A review score runs from 1 to 5."""
+
+
+class ReviewAlreadySubmitted(RuleViolation):
+    """A submitted review cannot change: each reviewer submits one review of each kind."""
+
+
+class ReviewerRequired(InvalidValue):
+    """Name the reviewer: hr records reviews on behalf of a named employee."""
+
+
+class SelfReviewByAnother(NotPermitted):
+    """Only the employee writes their self review."""
+
+
+class SelfReviewMissing(RuleViolation):
+    """No manager review before the self review."""
+
+
+class EmployeeHasNoManager(RuleViolation):
+    """The employee has no manager to write the manager review."""
+
+
+class ReviewerNotManager(NotPermitted):
+    """Only the employee's manager writes the manager review."""
+
+
+class ManagerReviewMissing(RuleViolation):
+    """Peer reviews follow the manager review."""
+
+
+class PeerIsEmployee(NotPermitted):
+    """A peer review is never written by the employee."""
+
+
+class PeerIsManager(NotPermitted):
+    """A peer review is never written by the employee's manager."""
+
+
+class PeerReviewsMissing(RuleViolation):
+    """Finalizing needs the self review, the manager review and at least two peer reviews."""
+
+
+class RatingOutOfRange(InvalidValue):
+    """The final rating runs from 1 to 5."""
+
+
+class AppraisalNotFinalized(RuleViolation):
+    """The appraisal must be finalized first."""
+
+
+class ImprovementPlanAlreadyRecorded(RuleViolation):
+    """The appraisal's improvement plan was recorded already."""
+
+
+class RewardEmpty(InvalidValue):
+    """A reward is a bonus, a promotion, an honorary title, or several of them."""
+
+
+class BenefitAlreadyRecorded(RuleViolation):
+    """Enrolments happen once; health checks and birthday benefits once a year;
+    a holiday benefit once per holiday and year."""
+
+
+class BirthdayUnknown(RuleViolation):
+    """A birthday benefit needs the employee's birthday on record."""
+
+
+class HolidayOccasionRequired(InvalidValue):
+    """A holiday benefit names its holiday."""
+
+
+class LeavePeriodInvalid(InvalidValue):
+    """Leave ends on or after the day it starts."""
+
+
+class LeaveSpansYears(InvalidValue):
+    """Annual leave is counted per calendar year: one request stays within one year."""
+
+
+class LeaveDaysInvalid(InvalidValue):
+    """Leave days run from 1 to the number of calendar days in the period."""
+
+
+class LeaveOverlaps(RuleViolation):
+    """A leave request may not overlap another pending or approved one."""
+
+
+class LeaveBalanceExceeded(RuleViolation):
+    """The request exceeds the year's remaining paid annual leave."""
+
+
+class LeaveRequestNotFound(RuleViolation):
+    """The employee has no such leave request."""
+
+
+class LeaveRequestNotPending(RuleViolation):
+    """Only a pending leave request can be approved or rejected."""
+
+
+class LeaveNotApproved(RuleViolation):
+    """Only approved leave can start."""
+
+
+class AlreadyOnLeave(RuleViolation):
+    """The employee is on leave already."""
+
+
+class NotOnLeave(RuleViolation):
+    """The employee is not on this leave."""
+
+
+class ActingForAnother(NotPermitted):
+    """A principal linked to an employee acts only as that employee."""
+
+
+class NoEmployeeIdentity(NotPermitted):
+    """Only hr, or a principal linked to the employee concerned, may do this."""
+
+
+class NotTheEmployeesManager(NotPermitted):
+    """Only the employee's manager or hr decide on the employee's leave."""
+
+
+# Pure helpers.
+
+
+def service_years_between(start: date, end: date) -> Decimal:
+    """Years from ``start`` to ``end``: whole anniversaries plus the share of the next one."""
+    if end <= start:
+        return Decimal(0)
+    whole = end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+    anniversary = _add_years(start, whole)
+    if anniversary.year == date.max.year:  # no next anniversary to measure against
+        year_length = 365
+    else:
+        year_length = (_add_years(start, whole + 1) - anniversary).days
+    return whole + Decimal((end - anniversary).days) / Decimal(year_length)
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a common year
+        return day.replace(year=day.year + years, day=28)
+
+
+def annual_leave_entitlement(service_years: Decimal) -> int:
+    """Paid annual leave days for the cumulative years of service (条例 Art. 3)."""
+    for years, days in LEAVE_ENTITLEMENT:
+        if service_years >= years:
+            return days
+    return 0
+
+
+def appraisal_status(appraisal: Appraisal) -> AppraisalStatus:
+    if appraisal["rating"] is not None:
+        return AppraisalStatus.FINALIZED
+    kinds = [r["kind"] for r in appraisal["reviews"]]
+    if kinds.count(AppraisalReviewKind.PEER) >= MIN_PEER_REVIEWS:
+        return AppraisalStatus.PEER_REVIEWED
+    if AppraisalReviewKind.MANAGER in kinds:
+        return AppraisalStatus.MANAGER_REVIEWED
+    if AppraisalReviewKind.SELF in kinds:
+        return AppraisalStatus.SELF_REVIEWED
+    return AppraisalStatus.GOALS_SET
+
+
+def improvement_plan_outstanding(appraisal: Appraisal) -> bool:
+    rating = appraisal["rating"]
+    return (
+        rating is not None
+        and rating < IMPROVEMENT_PLAN_BELOW
+        and appraisal["improvement_plan"] is None
+    )
+
+
+def _service_years_value(value: Decimal | int) -> Decimal:
+    if isinstance(value, float | bool):
+        raise PriorServiceInvalid(
+            "prior_service_years must be a decimal", fields=("prior_service_years",)
+        )
+    try:
+        years = Decimal(value)
+        in_range = years.is_finite() and Decimal(0) <= years <= MAX_SERVICE_YEARS
+        if in_range and years == years.quantize(Decimal("0.01")):
+            return years.quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError, TypeError):
+        pass
+    raise PriorServiceInvalid(
+        f"prior_service_years {value} must lie between 0 and 60 with at most two decimals",
+        fields=("prior_service_years",),
+    )
+
+
+def _check_cycle(cycle: str) -> None:
+    if not CYCLE_PATTERN.match(cycle):
+        raise AppraisalCycleInvalid(
+            f"cycle {cycle!r} is not like 2026, 2026-H1 or 2026-Q3", fields=("cycle",)
+        )
+
+
+def _check_goal(index: int, goal: Goal, period_start: date, period_end: date) -> None:
+    field = f"goals.{index}"
+    texts = (goal["title"], goal["metric"], goal["unit"])
+    target = goal["target"]
+    if not all(t and t.strip() for t in texts) or not (
+        isinstance(target, Decimal) and target.is_finite()
+    ):
+        raise GoalNotMeasurable(
+            f"goal {index} needs a title, a metric, a finite decimal target and a unit",
+            fields=(field,),
+        )
+    if not period_start <= goal["deadline"] <= period_end:
+        raise GoalDeadlineOutsidePeriod(
+            f"goal {index}'s deadline {goal['deadline'].isoformat()} lies outside "
+            f"{period_start.isoformat()}..{period_end.isoformat()}",
+            fields=(f"{field}.deadline",),
+        )
+    weight = goal["weight"]
+    if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= 100:
+        raise GoalWeightInvalid(
+            f"goal {index}'s weight {weight} is not from 1 to 100", fields=(f"{field}.weight",)
+        )
+
+
+class Employee(Aggregate):
+    """An employee, from hiring (on probation) to separation (§6)."""
+
+    @event("Hired")
+    def __init__(
+        self,
+        name: str,
+        department: Department,
+        position: str,
+        manager_id: UUID | None,
+        hire_date: date,
+        prior_service_years: Decimal,
+        birthday: date | None,
+    ) -> None:
+        self.name = name
+        self.department = department
+        self.position = position
+        self.manager_id = manager_id
+        self.hire_date = hire_date
+        self.prior_service_years = prior_service_years
+        self.birthday = birthday
+        self.status = EmployeeStatus.HIRED
+        self.confirmed_on: date | None = None
+        self.trainings: list[dict[str, object]] = []
+        self.appraisals: dict[str, Appraisal] = {}
+        self.rewards: list[dict[str, object]] = []
+        self.benefits: list[dict[str, object]] = []
+        self.leave_requests: dict[str, LeaveRequest] = {}
+        self.current_leave: UUID | None = None
+        self.status_before_leave: EmployeeStatus | None = None
+        self.separated_on: date | None = None
+        self.separation_reason: str | None = None
+
+    @classmethod
+    def hire(
+        cls,
+        *,
+        name: str,
+        department: Department,
+        position: str,
+        manager_id: UUID | None,
+        hire_date: date,
+        prior_service_years: Decimal | int = 0,
+        birthday: date | None = None,
+        now: datetime,
+    ) -> Employee:
+        """Hire someone on probation (§6.1.1); the hire date is the first day of work."""
+        check_happened(hire_date, now, "hire_date")
+        years = _service_years_value(prior_service_years)
+        if birthday is not None:
+            check_happened(birthday, now, "birthday")
+            if service_years_between(birthday, hire_date) < MINIMUM_WORKING_AGE:
+                raise BelowMinimumWorkingAge(
+                    f"born {birthday.isoformat()}: not yet {MINIMUM_WORKING_AGE} on "
+                    f"{hire_date.isoformat()}",
+                    fields=("birthday",),
+                )
+        return cls(
+            name=name,
+            department=department,
+            position=position,
+            manager_id=manager_id,
+            hire_date=hire_date,
+            prior_service_years=years,
+            birthday=birthday,
+        )
+
+    # Checks shared by commands.
+
+    def _check_employed(self) -> None:
+        if self.status == EmployeeStatus.SEPARATED:
+            raise EmployeeSeparated(f"employee {self.id} separated on {self.separated_on}")
+
+    def _check_since_hire(self, day: date, field: str) -> None:
+        if day < self.hire_date:
+            raise DateBeforeHire(
+                f"{field} {day.isoformat()} lies before the hire date {self.hire_date.isoformat()}",
+                fields=(field,),
+            )
+
+    def _check_happened_since_hire(self, day: date, now: datetime, field: str) -> None:
+        check_happened(day, now, field)
+        self._check_since_hire(day, field)
+
+    # Employment.
+
+    def confirm(self, on: date, now: datetime) -> None:
+        """End the probation: the employee becomes active."""
+        self._check_employed()
+        if self.status != EmployeeStatus.HIRED:
+            raise NotOnProbation(f"employee {self.id} is {self.status.value}, not on probation")
+        self._check_happened_since_hire(on, now, "date")
+        self._confirmed(on=on)
+
+    @event("Confirmed")
+    def _confirmed(self, on: date) -> None:
+        self.confirmed_on = on
+        self.status = EmployeeStatus.ACTIVE
+
+    def transfer(
+        self,
+        department: Department,
+        position: str | None,
+        manager_id: UUID | None,
+        on: date,
+        now: datetime,
+    ) -> None:
+        self._check_employed()
+        if department == self.department:
+            raise AlreadyInDepartment(
+                f"employee {self.id} is in {department.value} already", fields=("department",)
+            )
+        if manager_id == self.id:
+            raise OwnManager("an employee cannot manage themselves", fields=("manager_id",))
+        self._check_happened_since_hire(on, now, "date")
+        self._transferred(
+            department=department,
+            position=position or self.position,
+            manager_id=manager_id,
+            on=on,
+            from_department=self.department,
+        )
+
+    @event("Transferred")
+    def _transferred(
+        self,
+        department: Department,
+        position: str,
+        manager_id: UUID | None,
+        on: date,
+        from_department: Department,
+    ) -> None:
+        self.department = department
+        self.position = position
+        self.manager_id = manager_id
+
+    def separate(self, on: date, reason: str, now: datetime) -> None:
+        self._check_employed()
+        self._check_happened_since_hire(on, now, "date")
+        self._separated(on=on, reason=reason)
+
+    @event("Separated")
+    def _separated(self, on: date, reason: str) -> None:
+        self.status = EmployeeStatus.SEPARATED
+        self.separated_on = on
+        self.separation_reason = reason
+        self.current_leave = None
+
+    # Training (§6.1.2-3).
+
+    def record_training(
+        self,
+        course: str,
+        kind: TrainingKind,
+        hours: Decimal,
+        completed_on: date,
+        plan_year: int | None,
+        now: datetime,
+    ) -> None:
+        self._check_employed()
+        valid = isinstance(hours, Decimal | int) and not isinstance(hours, bool)
+        if not (valid and Decimal(hours).is_finite() and 0 < Decimal(hours) <= 1000):
+            raise TrainingHoursInvalid(f"hours {hours} must lie in (0, 1000]", fields=("hours",))
+        self._check_happened_since_hire(completed_on, now, "completed_on")
+        if any(t["course"] == course and t["completed_on"] == completed_on for t in self.trainings):
+            raise TrainingAlreadyRecorded(
+                f"{course!r} completed on {completed_on.isoformat()} is recorded already"
+            )
+        self._training_completed(
+            course=course,
+            kind=kind,
+            hours=Decimal(hours),
+            completed_on=completed_on,
+            plan_year=plan_year or completed_on.year,
+        )
+
+    @event("TrainingCompleted")
+    def _training_completed(
+        self, course: str, kind: TrainingKind, hours: Decimal, completed_on: date, plan_year: int
+    ) -> None:
+        self.trainings.append(
+            {
+                "course": course,
+                "kind": kind,
+                "hours": hours,
+                "completed_on": completed_on,
+                "plan_year": plan_year,
+            }
+        )
+
+    # Appraisal (§6.2).
+
+    def appraisal(self, cycle: str) -> Appraisal:
+        """The cycle's appraisal; refused while its goals are not set."""
+        _check_cycle(cycle)
+        found = self.appraisals.get(cycle)
+        if found is None:
+            raise AppraisalGoalsNotSet(f"employee {self.id} has no goals for cycle {cycle}")
+        return found
+
+    def _open_appraisal(self, cycle: str) -> Appraisal:
+        self._check_employed()
+        appraisal = self.appraisal(cycle)
+        if appraisal["rating"] is not None:
+            raise AppraisalFinalized(f"the {cycle} appraisal is finalized")
+        return appraisal
+
+    def set_goals(
+        self, cycle: str, period_start: date, period_end: date, goals: list[Goal]
+    ) -> None:
+        self._check_employed()
+        _check_cycle(cycle)
+        if cycle in self.appraisals:
+            raise AppraisalAlreadyExists(f"employee {self.id} has a {cycle} appraisal already")
+        if period_end <= period_start:
+            raise AppraisalPeriodInvalid(
+                "period_end must lie after period_start", fields=("period_end",)
+            )
+        if not goals:
+            raise GoalsRequired("give at least one goal", fields=("goals",))
+        for index, goal in enumerate(goals):
+            _check_goal(index, goal, period_start, period_end)
+        total = sum(goal["weight"] for goal in goals)
+        if total != TOTAL_GOAL_WEIGHT:
+            raise GoalWeightsNotHundred(f"the weights sum to {total}, not 100", fields=("goals",))
+        self._goals_set(
+            cycle=cycle, period_start=period_start, period_end=period_end, goals=list(goals)
+        )
+
+    @event("GoalsSet")
+    def _goals_set(
+        self, cycle: str, period_start: date, period_end: date, goals: list[Goal]
+    ) -> None:
+        self.appraisals[cycle] = Appraisal(
+            cycle=cycle,
+            period_start=period_start,
+            period_end=period_end,
+            goals=[Goal(**g) for g in goals],
+            reviews=[],
+            rating=None,
+            feedback=None,
+            finalized_on=None,
+            finalized_by=None,
+            improvement_plan=None,
+            improvement_plan_due=None,
+        )
+
+    def submit_review(
+        self,
+        cycle: str,
+        kind: AppraisalReviewKind,
+        reviewer_id: UUID,
+        score: int,
+        comment: str | None,
+        recorded_by: str,
+        on: date,
+    ) -> None:
+        appraisal = self._open_appraisal(cycle)
+        if score not in SCORE_RANGE:
+            raise ReviewScoreOutOfRange(f"score {score} is not from 1 to 5", fields=("score",))
+        if any(r["kind"] == kind and r["reviewer_id"] == reviewer_id for r in appraisal["reviews"]):
+            raise ReviewAlreadySubmitted(
+                f"{reviewer_id} submitted a {kind.value} review for {cycle} already"
+            )
+        self._check_reviewer(appraisal, kind, reviewer_id)
+        self._review_submitted(
+            cycle=cycle,
+            kind=kind,
+            reviewer_id=reviewer_id,
+            score=score,
+            comment=comment,
+            submitted_on=on,
+            recorded_by=recorded_by,
+        )
+
+    def _check_reviewer(
+        self, appraisal: Appraisal, kind: AppraisalReviewKind, reviewer_id: UUID
+    ) -> None:
+        kinds = [r["kind"] for r in appraisal["reviews"]]
+        if kind == AppraisalReviewKind.SELF:
+            if reviewer_id != self.id:
+                raise SelfReviewByAnother(f"{reviewer_id} is not employee {self.id}")
+        elif kind == AppraisalReviewKind.MANAGER:
+            if AppraisalReviewKind.SELF not in kinds:
+                raise SelfReviewMissing(f"the {appraisal['cycle']} self review is not in yet")
+            if self.manager_id is None:
+                raise EmployeeHasNoManager(f"employee {self.id} has no manager")
+            if reviewer_id != self.manager_id:
+                raise ReviewerNotManager(f"{reviewer_id} is not employee {self.id}'s manager")
+        else:
+            if reviewer_id == self.id:
+                raise PeerIsEmployee("the employee cannot be their own peer reviewer")
+            if reviewer_id == self.manager_id:
+                raise PeerIsManager("the manager writes the manager review, not a peer review")
+            if AppraisalReviewKind.MANAGER not in kinds:
+                raise ManagerReviewMissing(f"the {appraisal['cycle']} manager review is not in yet")
+
+    @event("ReviewSubmitted")
+    def _review_submitted(
+        self,
+        cycle: str,
+        kind: AppraisalReviewKind,
+        reviewer_id: UUID,
+        score: int,
+        comment: str | None,
+        submitted_on: date,
+        recorded_by: str,
+    ) -> None:
+        self.appraisals[cycle]["reviews"].append(
+            Review(
+                kind=kind,
+                reviewer_id=reviewer_id,
+                score=score,
+                comment=comment,
+                submitted_on=submitted_on,
+                recorded_by=recorded_by,
+            )
+        )
+
+    def finalize_appraisal(
+        self,
+        cycle: str,
+        rating: int,
+        feedback: str,
+        improvement_plan: str | None,
+        improvement_plan_due: date | None,
+        finalized_by: str,
+        on: date,
+    ) -> None:
+        """Rate 1-5 with feedback (§6.2.3); below 3 an improvement plan is due."""
+        appraisal = self._open_appraisal(cycle)
+        if appraisal_status(appraisal) != AppraisalStatus.PEER_REVIEWED:
+            raise PeerReviewsMissing(
+                f"the {cycle} appraisal is {appraisal_status(appraisal).value}: it needs the "
+                f"self review, the manager review and {MIN_PEER_REVIEWS} peer reviews"
+            )
+        if rating not in RATING_RANGE:
+            raise RatingOutOfRange(f"rating {rating} is not from 1 to 5", fields=("rating",))
+        self._finalized(
+            cycle=cycle, rating=rating, feedback=feedback, finalized_by=finalized_by, on=on
+        )
+        if improvement_plan is not None:
+            self._improvement_plan_recorded(
+                cycle=cycle, plan=improvement_plan, due=improvement_plan_due
+            )
+
+    @event("AppraisalFinalized")
+    def _finalized(
+        self, cycle: str, rating: int, feedback: str, finalized_by: str, on: date
+    ) -> None:
+        appraisal = self.appraisals[cycle]
+        appraisal["rating"] = rating
+        appraisal["feedback"] = feedback
+        appraisal["finalized_by"] = finalized_by
+        appraisal["finalized_on"] = on
+
+    def record_improvement_plan(self, cycle: str, plan: str, due: date | None) -> None:
+        self._check_employed()
+        appraisal = self.appraisal(cycle)
+        if appraisal["rating"] is None:
+            raise AppraisalNotFinalized(f"the {cycle} appraisal is not finalized yet")
+        if appraisal["improvement_plan"] is not None:
+            raise ImprovementPlanAlreadyRecorded(f"the {cycle} improvement plan exists already")
+        self._improvement_plan_recorded(cycle=cycle, plan=plan, due=due)
+
+    @event("ImprovementPlanRecorded")
+    def _improvement_plan_recorded(self, cycle: str, plan: str, due: date | None) -> None:
+        self.appraisals[cycle]["improvement_plan"] = plan
+        self.appraisals[cycle]["improvement_plan_due"] = due
+
+    @property
+    def outstanding_improvement_plans(self) -> list[str]:
+        return [c for c, a in self.appraisals.items() if improvement_plan_outstanding(a)]
+
+    # Rewards (§6.2.4).
+
+    def reward(
+        self,
+        reward_id: UUID,
+        cycle: str,
+        bonus: Decimal | None,
+        promotion_to: str | None,
+        honorary_title: str | None,
+        on: date,
+    ) -> None:
+        self._check_employed()
+        if bonus is None and promotion_to is None and honorary_title is None:
+            raise RewardEmpty(
+                "give a bonus, a promotion or an honorary title",
+                fields=("bonus", "promotion_to", "honorary_title"),
+            )
+        if bonus is not None:
+            bonus = positive_money(bonus, "bonus")
+        _check_cycle(cycle)
+        appraisal = self.appraisals.get(cycle)
+        if appraisal is None or appraisal["rating"] is None:
+            raise AppraisalNotFinalized(f"the {cycle} appraisal is not finalized")
+        self._rewarded(
+            reward_id=reward_id,
+            cycle=cycle,
+            bonus=bonus,
+            promotion_to=promotion_to,
+            honorary_title=honorary_title,
+            on=on,
+            from_position=self.position,
+        )
+
+    @event("Rewarded")
+    def _rewarded(
+        self,
+        reward_id: UUID,
+        cycle: str,
+        bonus: Decimal | None,
+        promotion_to: str | None,
+        honorary_title: str | None,
+        on: date,
+        from_position: str,
+    ) -> None:
+        self.rewards.append(
+            {
+                "id": reward_id,
+                "cycle": cycle,
+                "bonus": bonus,
+                "promotion_to": promotion_to,
+                "honorary_title": honorary_title,
+                "on": on,
+            }
+        )
+        if promotion_to is not None:
+            self.position = promotion_to
+
+    # Benefits (§6.3.1).
+
+    def record_benefit(
+        self,
+        kind: BenefitKind,
+        on: date,
+        occasion: str | None,
+        amount: Decimal | None,
+        now: datetime,
+    ) -> None:
+        self._check_employed()
+        self._check_happened_since_hire(on, now, "date")
+        if kind == BenefitKind.HOLIDAY_BENEFIT and not (occasion and occasion.strip()):
+            raise HolidayOccasionRequired("name the holiday", fields=("occasion",))
+        if kind == BenefitKind.BIRTHDAY_BENEFIT and self.birthday is None:
+            raise BirthdayUnknown(f"employee {self.id} has no birthday on record")
+        if amount is not None:
+            amount = positive_money(amount, "amount")
+        if any(self._same_benefit(b, kind, on, occasion) for b in self.benefits):
+            raise BenefitAlreadyRecorded(f"{kind.value} is recorded already for {on.year}")
+        self._benefit_recorded(kind=kind, on=on, occasion=occasion, amount=amount)
+
+    @staticmethod
+    def _same_benefit(
+        recorded: dict[str, object], kind: BenefitKind, on: date, occasion: str | None
+    ) -> bool:
+        if recorded["kind"] != kind:
+            return False
+        if kind in ENROLMENTS:
+            return True
+        recorded_on = recorded["on"]
+        assert isinstance(recorded_on, date)
+        same_year = recorded_on.year == on.year
+        if kind == BenefitKind.HOLIDAY_BENEFIT:
+            return same_year and recorded["occasion"] == occasion
+        return same_year
+
+    @event("BenefitRecorded")
+    def _benefit_recorded(
+        self, kind: BenefitKind, on: date, occasion: str | None, amount: Decimal | None
+    ) -> None:
+        self.benefits.append({"kind": kind, "on": on, "occasion": occasion, "amount": amount})
+
+    # Paid annual leave (职工带薪年休假条例).
+
+    def service_years(self, on: date) -> Decimal:
+        """Cumulative years of service on ``on``: prior service plus service since hire."""
+        return self.prior_service_years + service_years_between(self.hire_date, on)
+
+    def leave_entitlement(self, on: date) -> int:
+        return annual_leave_entitlement(self.service_years(on))
+
+    def leave_used(self, year: int) -> int:
+        """Days requested (pending) or granted in ``year``."""
+        return sum(
+            r["days"]
+            for r in self.leave_requests.values()
+            if r["status"] in LEAVE_COUNTED and r["start"].year == year
+        )
+
+    def leave_balance(self, on: date) -> int:
+        """What remains of the year's entitlement, as the entitlement stands on ``on``."""
+        return self.leave_entitlement(on) - self.leave_used(on.year)
+
+    def request_leave(
+        self, request_id: UUID, start: date, end: date, days: int, requested_by: str
+    ) -> None:
+        self._check_employed()
+        self._check_leave_period(start, end, days)
+        self._check_since_hire(start, "start")
+        for other in self.leave_requests.values():
+            if other["status"] in LEAVE_COUNTED and other["start"] <= end and start <= other["end"]:
+                raise LeaveOverlaps(
+                    f"leave {other['id']} ({other['start']}..{other['end']}) overlaps",
+                    fields=("start", "end"),
+                )
+        balance = self.leave_balance(start)
+        if days > balance:
+            raise LeaveBalanceExceeded(
+                f"{days} days requested; {balance} of {self.leave_entitlement(start)} days "
+                f"remain for {start.year}",
+                fields=("days",),
+            )
+        self._leave_requested(
+            request_id=request_id, start=start, end=end, days=days, requested_by=requested_by
+        )
+
+    @staticmethod
+    def _check_leave_period(start: date, end: date, days: int) -> None:
+        if end < start:
+            raise LeavePeriodInvalid("end lies before start", fields=("end",))
+        if end.year != start.year:
+            raise LeaveSpansYears(
+                "split leave at the turn of the year: balances are per calendar year",
+                fields=("end",),
+            )
+        calendar_days = (end - start).days + 1
+        if isinstance(days, bool) or not 1 <= days <= calendar_days:
+            raise LeaveDaysInvalid(
+                f"days {days} must be from 1 to {calendar_days}", fields=("days",)
+            )
+
+    @event("LeaveRequested")
+    def _leave_requested(
+        self, request_id: UUID, start: date, end: date, days: int, requested_by: str
+    ) -> None:
+        self.leave_requests[str(request_id)] = LeaveRequest(
+            id=request_id,
+            start=start,
+            end=end,
+            days=days,
+            status=LeaveStatus.PENDING,
+            requested_by=requested_by,
+            decided_by=None,
+            decision_reason=None,
+        )
+
+    def leave_request(self, request_id: UUID) -> LeaveRequest:
+        found = self.leave_requests.get(str(request_id))
+        if found is None:
+            raise LeaveRequestNotFound(f"employee {self.id} has no leave request {request_id}")
+        return found
+
+    def _pending_leave(self, request_id: UUID, decider: str, decider_id: UUID | None) -> None:
+        self._check_employed()
+        request = self.leave_request(request_id)
+        if request["status"] != LeaveStatus.PENDING:
+            raise LeaveRequestNotPending(f"leave {request_id} is {request['status'].value}")
+        if decider_id == self.id or decider == request["requested_by"]:
+            raise FourEyesViolation(f"{decider} requested this leave and cannot decide on it")
+
+    def approve_leave(self, request_id: UUID, approver: str, approver_id: UUID | None) -> None:
+        self._pending_leave(request_id, approver, approver_id)
+        self._leave_approved(request_id=request_id, approver=approver, approver_id=approver_id)
+
+    @event("LeaveApproved")
+    def _leave_approved(self, request_id: UUID, approver: str, approver_id: UUID | None) -> None:
+        request = self.leave_requests[str(request_id)]
+        request["status"] = LeaveStatus.APPROVED
+        request["decided_by"] = approver
+
+    def reject_leave(
+        self, request_id: UUID, reason: str, rejecter: str, rejecter_id: UUID | None
+    ) -> None:
+        self._pending_leave(request_id, rejecter, rejecter_id)
+        self._leave_rejected(
+            request_id=request_id, reason=reason, rejecter=rejecter, rejecter_id=rejecter_id
+        )
+
+    @event("LeaveRejected")
+    def _leave_rejected(
+        self, request_id: UUID, reason: str, rejecter: str, rejecter_id: UUID | None
+    ) -> None:
+        request = self.leave_requests[str(request_id)]
+        request["status"] = LeaveStatus.REJECTED
+        request["decided_by"] = rejecter
+        request["decision_reason"] = reason
+
+    def start_leave(self, request_id: UUID, on: date, now: datetime) -> None:
+        """The employee goes on approved leave: on_leave until they return."""
+        self._check_employed()
+        request = self.leave_request(request_id)
+        if self.status == EmployeeStatus.ON_LEAVE:
+            raise AlreadyOnLeave(f"employee {self.id} is on leave {self.current_leave}")
+        if request["status"] != LeaveStatus.APPROVED:
+            raise LeaveNotApproved(f"leave {request_id} is {request['status'].value}")
+        check_happened(on, now, "date")
+        self._leave_started(request_id=request_id, on=on)
+
+    @event("LeaveStarted")
+    def _leave_started(self, request_id: UUID, on: date) -> None:
+        self.leave_requests[str(request_id)]["status"] = LeaveStatus.STARTED
+        self.status_before_leave = self.status
+        self.status = EmployeeStatus.ON_LEAVE
+        self.current_leave = request_id
+
+    def return_from_leave(self, request_id: UUID, on: date, now: datetime) -> None:
+        self._check_employed()
+        self.leave_request(request_id)
+        if self.status != EmployeeStatus.ON_LEAVE or self.current_leave != request_id:
+            raise NotOnLeave(f"employee {self.id} is not on leave {request_id}")
+        check_happened(on, now, "date")
+        self._returned_from_leave(request_id=request_id, on=on)
+
+    @event("ReturnedFromLeave")
+    def _returned_from_leave(self, request_id: UUID, on: date) -> None:
+        self.leave_requests[str(request_id)]["status"] = LeaveStatus.COMPLETED
+        self.status = self.status_before_leave or EmployeeStatus.ACTIVE
+        self.status_before_leave = None
+        self.current_leave = None
