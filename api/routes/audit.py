@@ -1,0 +1,85 @@
+"""/audit: the audit trail for auditors, and the tamper check."""
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+
+from api.consistency import (
+    MinPositionHeader,
+    MinPositionQuery,
+    get_runner,
+    processed,
+    wait_for_position,
+)
+from api.deps import ServicesDep, allow
+from api.paging import Cursor, Limit, decode_cursor, encode_cursor
+from api.schemas.common import PROBLEM_RESPONSES, Moment
+from application.context import Actor
+from domain.clock import utc
+from domain.vocabulary import Role
+from projections.audit import AuditFilter, list_events, verify_log
+from projections.runner import ProjectionRunner
+
+router = APIRouter(prefix="/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
+
+Auditor = Annotated[Actor, Depends(allow(Role.AUDITOR, Role.MANAGEMENT, Role.BOARD))]
+Runner = Annotated[ProjectionRunner, Depends(get_runner)]
+
+
+@router.get("/events")
+def audit_events(
+    _: Auditor,
+    runner: Runner,
+    aggregate_id: UUID | None = None,
+    type: str | None = None,
+    actor: Annotated[str | None, Query(description="The acting principal")] = None,
+    log: str | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
+    order: Literal["asc", "desc"] = "asc",
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    min_position: MinPositionQuery = None,
+    x_min_position: MinPositionHeader = None,
+) -> dict[str, Any]:
+    """Every event of every log with its metadata, oldest (or newest) first."""
+    wait_for_position(runner, "audit", min_position or x_min_position)
+    where = AuditFilter(
+        aggregate_id=str(aggregate_id) if aggregate_id else None,
+        type=type,
+        actor=actor,
+        log=log,
+        since=utc(since) if since else None,
+        until=utc(until) if until else None,
+    )
+    events, next_key = list_events(
+        runner.store("audit"),
+        where,
+        newest_first=order == "desc",
+        limit=limit,
+        after=decode_cursor(cursor, str, str, int),
+    )
+    return {
+        "events": events,
+        "next_cursor": encode_cursor(next_key),
+        "processed": processed(runner, "audit"),
+    }
+
+
+@router.get("/verify")
+def audit_verify(_: Auditor, runner: Runner, services: ServicesDep) -> dict[str, Any]:
+    """Recompute every log's hash chain from the event store and compare it with the trail."""
+    results = [verify_log(app, runner.store("audit")) for app in services.all()]
+    intact = all(not r.problems for r in results)
+    return {
+        "status": "intact" if intact else "altered",
+        "logs": {
+            r.log: {
+                "verified_events": r.verified,
+                "projected_up_to": f"{r.log}:{r.projected_up_to}",
+                "problems": r.problems,
+            }
+            for r in results
+        },
+    }

@@ -1,0 +1,412 @@
+"""The complaints read model: one row per complaint, for the dashboard and the list.
+
+Times that depend on "now" (SLA breaches, ages) are never stored: the dashboard
+computes them when asked, from the stored due times (§5.2).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from projections.listing import Listing
+from projections.projection import Delivery, Projection, cents, money_text, parse_utc, utc_text
+from projections.store import ReadCursor, ReadModelStore
+
+OPEN_EXCLUDED = ("closed", "withdrawn")
+AGE_BUCKETS = (
+    ("under_1_day", timedelta(days=1)),
+    ("1_to_3_days", timedelta(days=3)),
+    ("3_to_7_days", timedelta(days=7)),
+    ("7_to_30_days", timedelta(days=30)),
+)
+
+
+class ComplaintsView(Projection):
+    name = "complaints_view"
+    table_names = ("complaint_rows",)
+    tables = (
+        "CREATE TABLE IF NOT EXISTS complaint_rows ("
+        "id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, channel TEXT NOT NULL, "
+        "category TEXT NOT NULL, status TEXT NOT NULL, status_before_pause TEXT, "
+        "severity INTEGER, department TEXT, assignee TEXT, received_at TEXT NOT NULL, "
+        "acknowledged_at TEXT, first_response_due TEXT, resolution_due TEXT, "
+        "paused_seconds DOUBLE PRECISION NOT NULL, paused_since TEXT, responded_at TEXT, "
+        "resolved_at TEXT, closed_at TEXT, escalation_level INTEGER NOT NULL, "
+        "reopen_count INTEGER NOT NULL, root_cause TEXT, compensation_cents BIGINT, "
+        "version BIGINT NOT NULL, updated_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS complaint_rows_status ON complaint_rows (status)",
+        "CREATE INDEX IF NOT EXISTS complaint_rows_received ON complaint_rows (received_at)",
+    )
+
+    def __init__(self) -> None:
+        self.sources = ("complaints",)
+
+    @staticmethod
+    def _set(cursor: ReadCursor, delivery: Delivery, assignments: str = "", *values: Any) -> None:
+        """Update the complaint's row; every event moves its version."""
+        changes = f"{assignments}, " if assignments else ""
+        cursor.execute(
+            f"UPDATE complaint_rows SET {changes}version = ?, updated_at = ? WHERE id = ?",
+            (
+                *values,
+                delivery.notification.originator_version,
+                utc_text(delivery.event.timestamp),
+                str(delivery.notification.originator_id),
+            ),
+        )
+
+    def on_received(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        cursor.execute(
+            "INSERT INTO complaint_rows VALUES (?, ?, ?, ?, 'received', NULL, NULL, NULL, NULL, "
+            "?, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, ?, ?)",
+            (
+                str(event.originator_id),
+                str(event.customer_id),
+                event.channel.value,
+                event.category.value,
+                utc_text(event.received_at),
+                event.originator_version,
+                utc_text(event.timestamp),
+            ),
+        )
+
+    def on_acknowledged(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(
+            cursor,
+            delivery,
+            "acknowledged_at = ?, status = CASE WHEN severity IS NULL "
+            "THEN 'acknowledged' ELSE 'investigating' END",
+            utc_text(event.at),
+        )
+
+    def on_assessed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(
+            cursor,
+            delivery,
+            "severity = ?, department = ?, assignee = ?, first_response_due = ?, "
+            "resolution_due = ?, status = CASE WHEN acknowledged_at IS NULL "
+            "THEN status ELSE 'investigating' END",
+            event.severity,
+            event.department.value,
+            event.assignee,
+            utc_text(event.first_response_due),
+            utc_text(event.resolution_due),
+        )
+
+    def on_assigned(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(
+            cursor, delivery, "department = ?, assignee = ?", event.department.value, event.assignee
+        )
+
+    def on_resolution_proposed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        compensation = None if event.compensation is None else cents(event.compensation)
+        self._set(
+            cursor,
+            delivery,
+            "root_cause = ?, compensation_cents = ?, status = 'resolution_proposed'",
+            event.root_cause.value,
+            compensation,
+        )
+
+    def on_responded(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(cursor, delivery, "responded_at = ?, status = 'responded'", utc_text(event.at))
+
+    def on_customer_accepted(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(cursor, delivery, "resolved_at = ?, status = 'resolved'", utc_text(event.at))
+
+    on_final_decision_recorded = on_customer_accepted
+
+    def on_customer_rejected(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(
+            cursor,
+            delivery,
+            "escalation_level = escalation_level + 1, responded_at = NULL, "
+            "status = 'investigating'",
+        )
+
+    def on_closed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(cursor, delivery, "closed_at = ?, status = 'closed'", utc_text(event.at))
+
+    def on_reopened(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(
+            cursor,
+            delivery,
+            "reopen_count = reopen_count + 1, closed_at = NULL, resolved_at = NULL, "
+            "responded_at = NULL, status = 'investigating'",
+        )
+
+    def on_paused(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(
+            cursor,
+            delivery,
+            "status_before_pause = status, paused_since = ?, status = 'pending_customer'",
+            utc_text(event.at),
+        )
+
+    @staticmethod
+    def _paused_until(cursor: ReadCursor, event: Any) -> float:
+        """Seconds of the pause that ends with ``event`` (0 when there was none)."""
+        row = cursor.execute(
+            "SELECT paused_since FROM complaint_rows WHERE id = ?", (str(event.originator_id),)
+        ).fetchone()
+        since = parse_utc(row["paused_since"]) if row else None
+        return 0.0 if since is None else (event.at - since).total_seconds()
+
+    def on_resumed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(
+            cursor,
+            delivery,
+            "paused_seconds = paused_seconds + ?, paused_since = NULL, "
+            "status = status_before_pause, status_before_pause = NULL",
+            self._paused_until(cursor, event),
+        )
+
+    def on_withdrawn(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(
+            cursor,
+            delivery,
+            "paused_seconds = paused_seconds + ?, paused_since = NULL, "
+            "status_before_pause = NULL, status = 'withdrawn'",
+            self._paused_until(cursor, event),
+        )
+
+    def on_resolution_approved(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(cursor, delivery)
+
+
+@dataclass(frozen=True)
+class ComplaintFilter:
+    channel: str | None = None
+    category: str | None = None
+    department: str | None = None
+    severity: int | None = None
+    received_from: datetime | None = None
+    received_until: datetime | None = None
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """Linear interpolation between closest ranks (as numpy's default)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = share * (len(ordered) - 1)
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def _hours(seconds: list[float]) -> dict[str, float | None]:
+    def rounded(value: float | None) -> float | None:
+        return None if value is None else round(value / 3600, 2)
+
+    return {
+        "count": len(seconds),
+        "median_hours": rounded(percentile(seconds, 0.5)),
+        "p90_hours": rounded(percentile(seconds, 0.9)),
+    }
+
+
+@dataclass(frozen=True)
+class ComplaintFacts:
+    """One complaint's row, with its times parsed, judged against a moment."""
+
+    row: dict[str, Any]
+    now: datetime
+
+    def time(self, column: str) -> datetime | None:
+        return parse_utc(self.row[column])
+
+    @property
+    def is_open(self) -> bool:
+        return self.row["status"] not in OPEN_EXCLUDED
+
+    @property
+    def paused_seconds(self) -> float:
+        """Time waiting on the customer, the current pause included."""
+        since = self.time("paused_since")
+        ongoing = (self.now - since).total_seconds() if since else 0.0
+        return float(self.row["paused_seconds"]) + ongoing
+
+    def first_response_met(self) -> bool | None:
+        """True/False once decided; None while the clock still runs (or no SLA yet)."""
+        due, done = self.time("first_response_due"), self.time("acknowledged_at")
+        if due is None:
+            return None
+        if done is not None:
+            return done <= due
+        return False if self.now > due else None
+
+    def resolution_met(self) -> bool | None:
+        base = self.time("resolution_due")
+        if base is None or self.row["status"] == "withdrawn":
+            return None
+        due = base + timedelta(seconds=self.paused_seconds)
+        done = self.time("resolved_at")
+        if done is not None:
+            return done <= due
+        return False if self.now > due else None
+
+    def first_response_seconds(self) -> float | None:
+        done = self.time("acknowledged_at")
+        received = self.time("received_at")
+        return None if done is None or received is None else (done - received).total_seconds()
+
+    def resolution_seconds(self) -> float | None:
+        done, received = self.time("resolved_at"), self.time("received_at")
+        if done is None or received is None:
+            return None
+        return (done - received).total_seconds() - float(self.row["paused_seconds"])
+
+
+def _attainment(results: list[bool | None]) -> dict[str, Any]:
+    met = sum(1 for r in results if r is True)
+    breached = sum(1 for r in results if r is False)
+    decided = met + breached
+    return {
+        "met": met,
+        "breached": breached,
+        "attainment": None if decided == 0 else round(met / decided, 4),
+    }
+
+
+def _summary(facts: list[ComplaintFacts]) -> dict[str, Any]:
+    total = len(facts)
+    ever_closed = [f for f in facts if f.row["closed_at"] or f.row["reopen_count"]]
+    return {
+        "complaints": total,
+        "open": sum(1 for f in facts if f.is_open),
+        "first_response": _hours(
+            [s for f in facts if (s := f.first_response_seconds()) is not None]
+        ),
+        "resolution": _hours([s for f in facts if (s := f.resolution_seconds()) is not None]),
+        "sla_first_response": _attainment([f.first_response_met() for f in facts]),
+        "sla_resolution": _attainment([f.resolution_met() for f in facts]),
+        "reopen_rate": None
+        if not ever_closed
+        else round(sum(1 for f in ever_closed if f.row["reopen_count"]) / len(ever_closed), 4),
+        "escalation_rate": None
+        if not total
+        else round(sum(1 for f in facts if f.row["escalation_level"]) / total, 4),
+    }
+
+
+def _backlog(facts: list[ComplaintFacts]) -> dict[str, Any]:
+    by_status = Counter(f.row["status"] for f in facts if f.is_open)
+    by_age: Counter[str] = Counter()
+    for f in facts:
+        received = f.time("received_at")
+        if not f.is_open or received is None:
+            continue
+        age = f.now - received
+        bucket = next((name for name, limit in AGE_BUCKETS if age < limit), "over_30_days")
+        by_age[bucket] += 1
+    return {"by_status": dict(by_status), "by_age": dict(by_age)}
+
+
+def _pareto(facts: list[ComplaintFacts]) -> list[dict[str, Any]]:
+    counts = Counter(f.row["root_cause"] for f in facts if f.row["root_cause"])
+    total = sum(counts.values())
+    running = 0
+    pareto = []
+    for cause, count in counts.most_common():
+        running += count
+        pareto.append(
+            {"root_cause": cause, "count": count, "cumulative_share": round(running / total, 4)}
+        )
+    return pareto
+
+
+def _grouped(facts: list[ComplaintFacts], column: str) -> dict[str, Any]:
+    groups: dict[str, list[ComplaintFacts]] = {}
+    for f in facts:
+        groups.setdefault(str(f.row[column]), []).append(f)
+    return {key: _summary(members) for key, members in sorted(groups.items())}
+
+
+def complaint_rows(store: ReadModelStore, filters: ComplaintFilter) -> list[dict[str, Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in (
+        ("channel", filters.channel),
+        ("category", filters.category),
+        ("department", filters.department),
+        ("severity", filters.severity),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if filters.received_from:
+        clauses.append("received_at >= ?")
+        params.append(utc_text(filters.received_from))
+    if filters.received_until:
+        clauses.append("received_at < ?")
+        params.append(utc_text(filters.received_until))
+    where = " WHERE " + " AND ".join(clauses) if clauses else ""
+    return store.read("SELECT * FROM complaint_rows" + where, params)
+
+
+def complaint_dashboard(
+    store: ReadModelStore, filters: ComplaintFilter, now: datetime, active_customers: int
+) -> dict[str, Any]:
+    facts = [ComplaintFacts(row, now) for row in complaint_rows(store, filters)]
+    compensation = sum(int(f.row["compensation_cents"] or 0) for f in facts)
+    return {
+        "as_of": utc_text(now),
+        **_summary(facts),
+        "backlog": _backlog(facts),
+        "by_channel": _grouped(facts, "channel"),
+        "by_category": _grouped(facts, "category"),
+        "root_cause_pareto": _pareto(facts),
+        "compensation_proposed": money_text(compensation),
+        "active_customers": active_customers,
+        "per_1000_active_customers": None
+        if not active_customers
+        else round(1000 * len(facts) / active_customers, 2),
+    }
+
+
+def complaint_listing(
+    filters: ComplaintFilter, *, status: str | None = None, customer_id: str | None = None
+) -> Listing:
+    return Listing(
+        table="complaint_rows",
+        order=("received_at", "id"),
+        equal={
+            "channel": filters.channel,
+            "category": filters.category,
+            "department": filters.department,
+            "severity": filters.severity,
+            "status": status,
+            "customer_id": customer_id,
+        },
+        at_least={"received_at": utc_text(filters.received_from)},
+        before={"received_at": utc_text(filters.received_until)},
+    )
+
+
+def complaint_item(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    facts = ComplaintFacts(row, now)
+    compensation = row["compensation_cents"]
+    return {
+        "id": row["id"],
+        "version": int(row["version"]),
+        "status": row["status"],
+        "customer_id": row["customer_id"],
+        "channel": row["channel"],
+        "category": row["category"],
+        "severity": row["severity"],
+        "department": row["department"],
+        "assignee": row["assignee"],
+        "received_at": row["received_at"],
+        "first_response_due": row["first_response_due"],
+        "resolution_due": row["resolution_due"],
+        "escalation_level": int(row["escalation_level"]),
+        "reopen_count": int(row["reopen_count"]),
+        "root_cause": row["root_cause"],
+        "compensation": None if compensation is None else money_text(int(compensation)),
+        "first_response_breached": facts.first_response_met() is False,
+        "resolution_breached": facts.resolution_met() is False,
+    }

@@ -1,0 +1,272 @@
+"""The customers read model: one row per customer and their survey answers.
+
+Feeds the customer dashboard (§3.2 funnel, §5.3 satisfaction and loyalty) and
+the customer list. Names and contacts are blanked when the customer is erased.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from projections.listing import Listing
+from projections.projection import Delivery, Projection, cents, money_text, utc_text
+from projections.store import ReadCursor, ReadModelStore
+
+
+class CustomersView(Projection):
+    name = "customers_view"
+    table_names = ("customer_rows", "customer_surveys")
+    tables = (
+        "CREATE TABLE IF NOT EXISTS customer_rows ("
+        "id TEXT PRIMARY KEY, name TEXT, email TEXT, phone TEXT, channel TEXT NOT NULL, "
+        "campaign TEXT, registered_at TEXT NOT NULL, registered_month TEXT NOT NULL, "
+        "status TEXT NOT NULL, activated INTEGER NOT NULL, purchases INTEGER NOT NULL, "
+        "revenue_cents BIGINT NOT NULL, tier TEXT NOT NULL, segment TEXT, "
+        "marketing_consent INTEGER NOT NULL, churned_ever INTEGER NOT NULL, "
+        "erased INTEGER NOT NULL, version BIGINT NOT NULL, updated_at TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS customer_rows_channel "
+        "ON customer_rows (channel, registered_month)",
+        "CREATE TABLE IF NOT EXISTS customer_surveys ("
+        "customer_id TEXT NOT NULL, survey TEXT NOT NULL, channel TEXT NOT NULL, "
+        "csat INTEGER, nps INTEGER, answered_at TEXT NOT NULL, "
+        "PRIMARY KEY (customer_id, survey))",
+    )
+
+    def __init__(self) -> None:
+        self.sources = ("customers",)
+
+    @staticmethod
+    def _set(cursor: ReadCursor, delivery: Delivery, assignments: str = "", *values: Any) -> None:
+        """Update the customer's row; every event moves its version."""
+        changes = f"{assignments}, " if assignments else ""
+        cursor.execute(
+            f"UPDATE customer_rows SET {changes}version = ?, updated_at = ? WHERE id = ?",
+            (
+                *values,
+                delivery.notification.originator_version,
+                utc_text(delivery.event.timestamp),
+                str(delivery.notification.originator_id),
+            ),
+        )
+
+    def on_registered(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        personal = event.personal
+        at = utc_text(event.registered_at)
+        cursor.execute(
+            "INSERT INTO customer_rows VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, 'registered', 0, 0, 0, 'standard', NULL, ?, 0, 0, ?, ?)",
+            (
+                str(event.originator_id),
+                personal.name,
+                personal.email,
+                personal.phone,
+                event.channel.value,
+                event.campaign,
+                at,
+                event.registered_at.strftime("%Y-%m"),
+                int(event.marketing_consent),
+                event.originator_version,
+                utc_text(event.timestamp),
+            ),
+        )
+
+    def on_activated(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(
+            cursor,
+            delivery,
+            "activated = 1, "
+            "status = CASE WHEN status = 'registered' THEN 'activated' ELSE status END",
+        )
+
+    def on_purchase_recorded(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(
+            cursor,
+            delivery,
+            "purchases = purchases + 1, revenue_cents = revenue_cents + ?, "
+            "status = CASE WHEN purchases = 0 THEN 'converted' ELSE 'loyal' END",
+            cents(event.amount),
+        )
+
+    def on_membership_upgraded(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(cursor, delivery, "tier = ?", event.tier.value)
+
+    def on_segment_assigned(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(cursor, delivery, "segment = ?", event.segment)
+
+    def on_consent_changed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(cursor, delivery, "marketing_consent = ?", int(event.marketing))
+
+    def on_flagged_at_risk(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(cursor, delivery, "status = 'at_risk'")
+
+    def on_churned(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(cursor, delivery, "status = 'churned', churned_ever = 1")
+
+    def on_reactivated(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(cursor, delivery, "status = 'reactivated'")
+
+    def on_personal_data_erased(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(cursor, delivery, "name = NULL, email = NULL, phone = NULL, erased = 1")
+
+    def on_survey_answered(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        customer_id = str(event.originator_id)
+        row = cursor.execute("SELECT channel FROM customer_rows WHERE id = ?", (customer_id,))
+        channel = (row.fetchone() or {}).get("channel", "")
+        cursor.execute(
+            "INSERT INTO customer_surveys VALUES (?, ?, ?, ?, ?, ?)",
+            (customer_id, event.survey, channel, event.csat, event.nps, utc_text(event.timestamp)),
+        )
+        self._set(cursor, delivery)
+
+    # Events that change nothing shown here still move the row's version.
+    def on_welcome_sent(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(cursor, delivery)
+
+    on_offer_made = on_welcome_sent
+    on_follow_up_logged = on_welcome_sent
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    channel: str | None = None
+    campaign: str | None = None
+    registered_from: datetime | None = None
+    registered_until: datetime | None = None
+
+
+def _where(filters: CustomerFilter, alias: str = "") -> tuple[str, list[Any]]:
+    prefix = f"{alias}." if alias else ""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if filters.channel:
+        clauses.append(f"{prefix}channel = ?")
+        params.append(filters.channel)
+    if filters.campaign:
+        clauses.append(f"{prefix}campaign = ?")
+        params.append(filters.campaign)
+    if filters.registered_from:
+        clauses.append(f"{prefix}registered_at >= ?")
+        params.append(utc_text(filters.registered_from))
+    if filters.registered_until:
+        clauses.append(f"{prefix}registered_at < ?")
+        params.append(utc_text(filters.registered_until))
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+FUNNEL = (
+    "SELECT {group} AS key, COUNT(*) AS registered, SUM(activated) AS activated, "
+    "SUM(CASE WHEN purchases >= 1 THEN 1 ELSE 0 END) AS converted, "
+    "SUM(CASE WHEN purchases >= 2 THEN 1 ELSE 0 END) AS loyal, "
+    "SUM(CASE WHEN status = 'churned' THEN 1 ELSE 0 END) AS churned, "
+    "SUM(CASE WHEN status = 'at_risk' THEN 1 ELSE 0 END) AS at_risk, "
+    "SUM(revenue_cents) AS revenue_cents "
+    "FROM customer_rows{where} GROUP BY {group} ORDER BY {group}"
+)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(part / whole, 4)
+
+
+def _funnel_row(row: dict[str, Any]) -> dict[str, Any]:
+    registered, converted = int(row["registered"]), int(row["converted"] or 0)
+    return {
+        "registered": registered,
+        "activated": int(row["activated"] or 0),
+        "converted": converted,
+        "loyal": int(row["loyal"] or 0),
+        "churned": int(row["churned"] or 0),
+        "at_risk": int(row["at_risk"] or 0),
+        "activation_rate": _ratio(int(row["activated"] or 0), registered),
+        "conversion_rate": _ratio(converted, registered),
+        "repeat_purchase_rate": _ratio(int(row["loyal"] or 0), converted),
+        "churn_rate": _ratio(int(row["churned"] or 0), registered),
+        "revenue": money_text(int(row["revenue_cents"] or 0)),
+    }
+
+
+def _satisfaction(store: ReadModelStore, filters: CustomerFilter) -> dict[str, Any]:
+    where, params = _where(filters, "c")
+    rows = store.read(
+        "SELECT s.csat, s.nps FROM customer_surveys s JOIN customer_rows c ON c.id = s.customer_id"
+        + where,
+        params,
+    )
+    csat = [int(r["csat"]) for r in rows if r["csat"] is not None]
+    nps = [int(r["nps"]) for r in rows if r["nps"] is not None]
+    promoters = sum(1 for score in nps if score >= 9)
+    detractors = sum(1 for score in nps if score <= 6)
+    return {
+        "csat_answers": len(csat),
+        "csat_percent": None if not csat else round(100 * sum(s >= 4 for s in csat) / len(csat), 1),
+        "nps_answers": len(nps),
+        "nps": None if not nps else round(100 * (promoters - detractors) / len(nps), 1),
+    }
+
+
+def customer_dashboard(store: ReadModelStore, filters: CustomerFilter) -> dict[str, Any]:
+    where, params = _where(filters)
+    total = store.read(FUNNEL.format(group="'all'", where=where), params)
+    by_channel = store.read(FUNNEL.format(group="channel", where=where), params)
+    by_month = store.read(FUNNEL.format(group="registered_month", where=where), params)
+    return {
+        "funnel": _funnel_row(total[0]) if total else _funnel_row({"registered": 0}),
+        "by_channel": {str(r["key"]): _funnel_row(r) for r in by_channel},
+        "by_registration_month": {str(r["key"]): _funnel_row(r) for r in by_month},
+        "satisfaction": _satisfaction(store, filters),
+    }
+
+
+def active_customers(store: ReadModelStore) -> int:
+    """Customers who took a key action and have not lapsed: the base for per-1,000 rates."""
+    rows = store.read(
+        "SELECT COUNT(*) AS n FROM customer_rows WHERE activated = 1 "
+        "AND status NOT IN ('churned', 'at_risk') AND erased = 0"
+    )
+    return int(rows[0]["n"]) if rows else 0
+
+
+def customer_listing(
+    filters: CustomerFilter,
+    *,
+    status: str | None = None,
+    segment: str | None = None,
+    tier: str | None = None,
+    text: str | None = None,
+) -> Listing:
+    return Listing(
+        table="customer_rows",
+        order=("registered_at", "id"),
+        equal={
+            "channel": filters.channel,
+            "campaign": filters.campaign,
+            "status": status,
+            "segment": segment,
+            "tier": tier,
+        },
+        at_least={"registered_at": utc_text(filters.registered_from)},
+        before={"registered_at": utc_text(filters.registered_until)},
+        search=(("name", "email", "phone"), text) if text else None,
+    )
+
+
+def customer_item(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "version": int(row["version"]),
+        "status": row["status"],
+        "name": row["name"],
+        "email": row["email"],
+        "phone": row["phone"],
+        "channel": row["channel"],
+        "campaign": row["campaign"],
+        "activated": bool(row["activated"]),
+        "purchases": int(row["purchases"]),
+        "revenue": money_text(int(row["revenue_cents"])),
+        "tier": row["tier"],
+        "segment": row["segment"],
+        "erased": bool(row["erased"]),
+        "registered_at": row["registered_at"],
+    }

@@ -1,0 +1,68 @@
+"""Keyset paging over read-model tables: filters, text search, a stable order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from projections.store import ReadModelStore
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A query on one table: equality filters, range conditions and an order."""
+
+    table: str
+    order: tuple[str, ...]
+    equal: dict[str, Any] = field(default_factory=dict)
+    at_least: dict[str, Any] = field(default_factory=dict)
+    before: dict[str, Any] = field(default_factory=dict)
+    search: tuple[tuple[str, ...], str] | None = None
+    """Columns to search and the text sought (case-insensitive substring)."""
+
+
+def page(
+    store: ReadModelStore,
+    listing: Listing,
+    *,
+    limit: int,
+    after: tuple[Any, ...] | None = None,
+    descending: bool = False,
+) -> tuple[list[dict[str, Any]], tuple[Any, ...] | None]:
+    """One page of rows after the sort key ``after``; and the key of the next page, if any."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in listing.equal.items():
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    for column, value in listing.at_least.items():
+        if value is not None:
+            clauses.append(f"{column} >= ?")
+            params.append(value)
+    for column, value in listing.before.items():
+        if value is not None:
+            clauses.append(f"{column} < ?")
+            params.append(value)
+    if listing.search is not None and listing.search[1]:
+        columns, text = listing.search
+        clauses.append("(" + " OR ".join(f"LOWER({c}) LIKE ?" for c in columns) + ")")
+        params.extend([f"%{text.lower()}%"] * len(columns))
+    if after is not None:
+        keys = ", ".join(listing.order)
+        marks = ", ".join("?" * len(listing.order))
+        clauses.append(f"({keys}) {'<' if descending else '>'} ({marks})")
+        params.extend(after)
+    direction = "DESC" if descending else "ASC"
+    sql = (
+        f"SELECT * FROM {listing.table}"
+        + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        + " ORDER BY "
+        + ", ".join(f"{c} {direction}" for c in listing.order)
+        + " LIMIT ?"
+    )
+    rows = store.read(sql, [*params, limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_key = tuple(rows[-1][c] for c in listing.order) if more and rows else None
+    return rows, next_key

@@ -1,0 +1,43 @@
+"""Fixtures for the projection tests: a runner on the store under test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from application.services import Services
+from application.store import StoreConfig
+from projections import runner as runner_module
+from projections.runner import ProjectionRunner
+from tests.projections.support import forget_tracking_migrations, make_runner, open_services
+
+
+@pytest.fixture(autouse=True)
+def fresh_tracking(store_config: StoreConfig) -> None:
+    forget_tracking_migrations(store_config)
+
+
+@pytest.fixture
+def services(store_config: StoreConfig) -> Iterator[Services]:
+    """Like the shared fixture, with small connection pools."""
+    opened = open_services(store_config)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(runner_module, "PAGE_SIZE", 3)
+    return 3
+
+
+@pytest.fixture
+def runner(services: Services, store_config: StoreConfig) -> Iterator[ProjectionRunner]:
+    opened = make_runner(services, store_config)
+    try:
+        yield opened
+    finally:
+        opened.close()
