@@ -10,7 +10,7 @@ from fastapi import Query, Request, Response
 from pydantic import BaseModel
 
 from api.problems import Problem
-from api.schemas.common import CommandOut, EventOut, EventsOut, plain
+from api.schemas.common import CommandOut, EventOut, EventsOut, Moment, plain
 from application.base import RecordedEvent
 from application.context import CommandResult
 from domain.clock import utc
@@ -37,9 +37,11 @@ def read_answer(model: M, version: int, response: Response) -> M:
     return model
 
 
-VersionQuery = Annotated[int | None, Query(ge=1, description="The state as of this version")]
+VersionQuery = Annotated[
+    int | None, Query(ge=1, le=2**63 - 1, description="The state as of this version")
+]
 AsOfQuery = Annotated[
-    datetime | None, Query(description="The state as it stood at this moment (ISO 8601)")
+    Moment | None, Query(description="The state as it stood at this moment (ISO 8601)")
 ]
 
 

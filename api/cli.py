@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 from psycopg_pool import PoolTimeout
@@ -13,6 +16,10 @@ from api.settings import Settings
 from api.tokens import TokenStore
 from application.store import InvalidDatabaseUrl
 from domain.vocabulary import Role
+
+if TYPE_CHECKING:
+    from application.services import Services
+    from projections.runner import ProjectionRunner
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -40,23 +47,37 @@ def _prepare_store(settings: Settings) -> None:
     """Create the tables once, before any worker starts (workers racing to
     create them on a fresh PostgreSQL database could collide)."""
     from application.services import Services
+    from projections.catalog import all_projections
+    from projections.runner import ProjectionRunner
 
-    Services.open(settings.store()).close()
+    services = Services.open(settings.store())
+    ProjectionRunner(services, settings.store(), all_projections(services)).close()
+    services.close()
     TokenStore(settings.store()).close()
 
 
 def _load_demo(settings: Settings) -> None:
     from api.demo import load_demo
+    from api.demo_budgets import load_budgets_demo
+    from api.demo_employees import load_employees_demo
+    from api.demo_risks import load_risks_demo
     from application.services import Services
 
+    now = datetime.now(UTC)
     services = Services.open(settings.store())
     try:
-        summary = load_demo(services)
+        before = sum(app.recorder.max_notification_id() or 0 for app in services.all())
+        summary = load_demo(services, now=now)
+        budgets = load_budgets_demo(services, now=now)
+        employees = load_employees_demo(services, now=now)
+        risks = load_risks_demo(services, now=now)
+        after = sum(app.recorder.max_notification_id() or 0 for app in services.all())
     finally:
         services.close()
     print(
-        f"opsledger: demo company loaded ({summary.customers} customers, "
-        f"{summary.complaints} complaints; {summary.events_written} new events)",
+        f"opsledger: demo company loaded: {summary.customers} customers, "
+        f"{summary.complaints} complaints, {budgets} budgets, {employees} employees, "
+        f"{risks} risks ({after - before} new events)",
         file=sys.stderr,
     )
     tokens = TokenStore(settings.store())
@@ -73,9 +94,82 @@ def _load_demo(settings: Settings) -> None:
 def _create_token(args: argparse.Namespace) -> int:
     tokens = TokenStore(Settings().store())
     try:
-        print(tokens.issue(args.name, [Role(r) for r in args.role]))
+        roles = [Role(r) for r in args.role]
+        print(tokens.issue(args.name, roles, employee_id=args.employee))
     finally:
         tokens.close()
+    return 0
+
+
+def _run_projections(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from application.services import Services
+    from projections.catalog import all_projections
+    from projections.runner import ProjectionRunner
+
+    settings = Settings()
+    store = settings.store()
+    print(f"opsledger: store = {store.describe()}", file=sys.stderr)
+    services = Services.open(store)
+    runner = ProjectionRunner(services, store, all_projections(services))
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    names = ", ".join(p.name for p in runner.projections)
+    print(f"opsledger: running projections {names}; Ctrl-C stops", file=sys.stderr)
+    try:
+        runner.run_forever(stop)
+    finally:
+        runner.close()
+        services.close()
+    return 0
+
+
+def _audit_intact(runner: ProjectionRunner, services: Services) -> bool:
+    """A rebuilt audit trail would chain the events as they are now: check them first,
+    so that a rebuild never launders an alteration."""
+    from projections.audit import verify_log
+
+    problems = [
+        p for app in services.all() for p in verify_log(app, runner.store("audit")).problems
+    ]
+    for problem in problems:
+        print(
+            f"opsledger: audit trail broken at {problem['log']}:{problem['position']} "
+            f"({problem['kind']}): {problem['detail']}; not rebuilding it (--force to anyway)",
+            file=sys.stderr,
+        )
+    return not problems
+
+
+def _rebuild_projections(args: argparse.Namespace) -> int:
+    from application.services import Services
+    from projections.catalog import all_projections
+    from projections.runner import ProjectionRunner
+
+    store = Settings().store()
+    services = Services.open(store)
+    runner = ProjectionRunner(services, store, all_projections(services))
+    try:
+        known = [p.name for p in runner.projections]
+        names = [args.name] if args.name else known
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            print(
+                f"opsledger: no projection {unknown[0]!r}; known: {', '.join(known)}",
+                file=sys.stderr,
+            )
+            return 2
+        for name in names:
+            if name == "audit" and not args.force and not _audit_intact(runner, services):
+                return 2
+            count = runner.rebuild(name)
+            print(f"opsledger: rebuilt {name} from {count} events", file=sys.stderr)
+    finally:
+        runner.close()
+        services.close()
     return 0
 
 
@@ -103,7 +197,27 @@ def parser() -> argparse.ArgumentParser:
         choices=[r.value for r in Role],
         help="a role of the principal (repeat for more)",
     )
+    create.add_argument(
+        "--employee",
+        type=UUID,
+        default=None,
+        metavar="UUID",
+        help="the employee the principal is: it then acts only as that employee",
+    )
     create.set_defaults(run=_create_token)
+
+    projections = commands.add_parser("projections", help="run or rebuild the read models")
+    projection_commands = projections.add_subparsers(dest="projections_command", required=True)
+    run = projection_commands.add_parser("run", help="run the projection workers alone")
+    run.set_defaults(run=_run_projections)
+    rebuild = projection_commands.add_parser(
+        "rebuild", help="drop read models and rebuild them from the event store"
+    )
+    rebuild.add_argument("name", nargs="?", help="one projection (default: all)")
+    rebuild.add_argument(
+        "--force", action="store_true", help="rebuild the audit trail even if it fails verification"
+    )
+    rebuild.set_defaults(run=_rebuild_projections)
     return top
 
 

@@ -11,10 +11,21 @@ from fastapi import FastAPI
 from api.logs import configure_logging
 from api.middleware import RequestMiddleware
 from api.problems import install_problem_handlers
-from api.routes import complaints, customers, health
+from api.routes import (
+    audit,
+    budgets,
+    complaints,
+    customers,
+    dashboards,
+    employees,
+    health,
+    risks,
+)
 from api.settings import Settings
 from api.tokens import TokenStore
 from application.services import Services
+from projections.catalog import all_projections
+from projections.runner import ProjectionRunner
 
 log = logging.getLogger("opsledger")
 
@@ -36,13 +47,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("store: %s", store.describe())
-        app.state.services = Services.open(store)
+        services = Services.open(store)
+        runner = ProjectionRunner(services, store, all_projections(services))
+        for application in services.all():
+            application.on_saved = runner.nudge
+        app.state.services, app.state.projections = services, runner
         app.state.tokens = TokenStore(store)
-        log.info("ready: %s", ", ".join(a.name for a in app.state.services.all()))
+        if settings.run_projections:
+            runner.start()
+        log.info("ready: %s", ", ".join(a.name for a in services.all()))
         try:
             yield
         finally:
-            app.state.services.close()
+            runner.close()
+            services.close()
             app.state.tokens.close()
 
     app = FastAPI(
@@ -56,6 +74,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
-    for module in (health, customers, complaints):
+    for module in (health, customers, complaints, risks, employees, budgets, dashboards, audit):
         app.include_router(module.router)
     return app

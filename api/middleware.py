@@ -32,8 +32,20 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-def _problem_body(status: int, slug: str, title: str, detail: str) -> bytes:
-    return json.dumps({"type": slug, "title": title, "status": status, "detail": detail}).encode()
+TITLES = {400: "The request is malformed", 413: "The request body is too large"}
+
+
+async def _send_problem(send: Send, status: int, slug: str, detail: str) -> None:
+    """Answer a problem before any route ran (and close: the body may be unread)."""
+    body = {"type": slug, "title": TITLES[status], "status": status, "detail": detail}
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
 
 class RequestMiddleware:
@@ -66,21 +78,27 @@ class RequestMiddleware:
             await send(message)
 
         try:
-            body = await self._read_body(headers, receive)
-            if body is None:
-                await self._send_too_large(send_with_id)
+            declared = headers.get(b"content-length", b"0").strip() or b"0"
+            if not declared.isdigit():
+                await _send_problem(
+                    send_with_id, 400, "malformed-request", "Content-Length is not a number"
+                )
+            elif (body := await self._read_body(int(declared), receive)) is None:
+                await _send_problem(
+                    send_with_id,
+                    413,
+                    "body-too-large",
+                    f"bodies are limited to {self.max_body_bytes} bytes",
+                )
             else:
                 await self.app(scope, _replay(body, receive), send_with_id)
         finally:
             self._log(scope, request_id, status, started)
 
-    async def _read_body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes | None:
+    async def _read_body(self, declared: int, receive: Receive) -> bytes | None:
         """The whole body, or None when it is over the limit (declared or streamed):
         an oversized body is refused before any route sees it."""
-        try:
-            if int(headers.get(b"content-length", b"0") or 0) > self.max_body_bytes:
-                return None
-        except ValueError:
+        if declared > self.max_body_bytes:
             return None
         chunks: list[bytes] = []
         size = 0
@@ -96,22 +114,6 @@ class RequestMiddleware:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
-
-    async def _send_too_large(self, send: Send) -> None:
-        body = _problem_body(
-            413,
-            "body-too-large",
-            "The request body is too large",
-            f"bodies are limited to {self.max_body_bytes} bytes",
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"connection", b"close")],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
 
     @staticmethod
     def _log(scope: Scope, request_id: str, status: int, started: float) -> None:

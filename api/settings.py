@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     """Where the embedded SQLite files live."""
     pool_size: int = 5
     """PostgreSQL connections kept open per application and worker."""
+    run_projections: bool = True
+    """Run the projection workers inside the server; false where `opsledger projections run`
+    runs them apart (the server still serves the read models)."""
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
 

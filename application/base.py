@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -22,6 +22,7 @@ from application.errors import (
 )
 from application.idempotency import IdempotencyRecord
 from application.transcodings import register_domain_transcodings
+from domain.errors import DomainError
 
 P = ParamSpec("P")
 A = TypeVar("A", bound="OpsApplication")
@@ -32,6 +33,14 @@ SNAPSHOT_INTERVAL = 50
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class IdentityTaken(IntegrityError):
+    """A new aggregate's id is in the store already (ids derived from business keys)."""
+
+    def __init__(self, aggregate_id: UUID) -> None:
+        super().__init__(f"aggregate {aggregate_id} exists already")
+        self.aggregate_id = aggregate_id
 
 
 @dataclass(frozen=True)
@@ -66,12 +75,22 @@ def command(
             return remembered
         try:
             return method(self, *args, **kwargs)
-        except IntegrityError:
+        except (DomainError, VersionMismatch):
+            # A retry racing its own first attempt can load the state that attempt
+            # wrote, and be refused by it: then the first answer is the answer.
+            remembered = self.remembered_result(ctx) if ctx.idempotency else None
+            if remembered is not None:
+                return remembered
+            raise
+        except IntegrityError as error:
             # Either our idempotency key was taken by a twin request that
-            # committed first, or another writer took the aggregate version.
+            # committed first, or another writer took the aggregate version
+            # (or, for a creation, the aggregate's id).
             remembered = self.remembered_result(ctx)
             if remembered is not None:
                 return remembered
+            if isinstance(error, IdentityTaken):
+                raise self.identity_taken(error.aggregate_id) from None
             raise ConcurrentWriteConflict(
                 "another command changed this resource at the same time; reload it and retry"
             ) from None
@@ -83,6 +102,14 @@ class OpsApplication(Application[UUID]):
     """Base of the five aggregate applications."""
 
     clock: Callable[[], datetime] = staticmethod(utcnow)
+    idempotency_peers: Sequence[OpsApplication] = ()
+    """The other applications, whose idempotency keys a command's key must not reuse."""
+    on_saved: Callable[[], None] | None = None
+    """Called after events are saved: lets an in-process projection runner catch up at once."""
+
+    def _notify(self, recordings: Sequence[Any]) -> None:
+        if self.on_saved is not None:
+            self.on_saved()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -100,6 +127,12 @@ class OpsApplication(Application[UUID]):
             raise AggregateNotFound(f"no {kind.__name__.lower()} {aggregate_id}{at}") from None
         if not isinstance(aggregate, kind):
             raise AggregateNotFound(f"no {kind.__name__.lower()} {aggregate_id}")
+        if version is not None and aggregate.version != version:
+            # The repository answers a version not reached yet with the latest one.
+            raise AggregateNotFound(
+                f"no {kind.__name__.lower()} {aggregate_id} at version {version}: "
+                f"it is at version {aggregate.version}"
+            )
         return aggregate
 
     def get_as_of(self, aggregate_id: UUID, kind: type[TAggregate], moment: datetime) -> TAggregate:
@@ -167,13 +200,29 @@ class OpsApplication(Application[UUID]):
         **extra: Any,
     ) -> CommandResult:
         """Stamp the pending events with the command's metadata and save them."""
-        pending = aggregate.pending_events
+        return self.record_all([aggregate], ctx, created=created, **extra)
+
+    def record_all(
+        self,
+        aggregates: Sequence[Aggregate],
+        ctx: CommandContext,
+        *,
+        created: bool = False,
+        **extra: Any,
+    ) -> CommandResult:
+        """Like ``record``, for several aggregates saved together in one transaction.
+
+        The answer (and the remembered idempotent answer) names the last aggregate:
+        its last event is the last one written, so its position covers them all.
+        """
         metadata = ctx.metadata()
-        for domain_event in pending:
-            # Metadata is not part of the event's own fields: it is who/why,
-            # attached here so that the domain never has to know about requests.
-            object.__setattr__(domain_event, "meta", metadata)
-        version = pending[-1].originator_version
+        for changed in aggregates:
+            for domain_event in changed.pending_events:
+                # Metadata is not part of the event's own fields: it is who/why,
+                # attached here so that the domain never has to know about requests.
+                object.__setattr__(domain_event, "meta", metadata)
+        aggregate = aggregates[-1]
+        version = aggregate.pending_events[-1].originator_version
         idempotency = None
         if ctx.idempotency is not None:
             idempotency = IdempotencyRecord(
@@ -185,7 +234,12 @@ class OpsApplication(Application[UUID]):
                 created=created,
                 extra=extra,
             )
-        recordings = self.save(aggregate, idempotency=idempotency)
+        try:
+            recordings = self.save(*aggregates, idempotency=idempotency)
+        except IntegrityError as error:
+            if created and len(aggregates) == 1:
+                raise IdentityTaken(aggregate.id) from error
+            raise
         return CommandResult(
             id=aggregate.id,
             version=version,
@@ -194,8 +248,22 @@ class OpsApplication(Application[UUID]):
             extra=extra,
         )
 
+    def identity_taken(self, aggregate_id: UUID) -> Exception:
+        """The error a creation answers when its id is taken; apps with derived ids name it."""
+        return ConcurrentWriteConflict(
+            f"another command created {aggregate_id} at the same time; reload it"
+        )
+
     def position_token(self, notification_id: int) -> str:
         return f"{self.name}:{notification_id}"
+
+    def _check_key_unused_elsewhere(self, principal: str, key: str) -> None:
+        """A key belongs to one request, whichever collection it went to first."""
+        for peer in self.idempotency_peers:
+            if peer.recorder.select_idempotency(principal, key) is not None:  # type: ignore[attr-defined]
+                raise IdempotencyKeyReused(
+                    f"Idempotency-Key {key!r} was used for a request to /{peer.name}"
+                )
 
     def remembered_result(self, ctx: CommandContext) -> CommandResult | None:
         if ctx.idempotency is None:
@@ -204,6 +272,7 @@ class OpsApplication(Application[UUID]):
             ctx.actor.principal, ctx.idempotency.key
         )
         if record is None:
+            self._check_key_unused_elsewhere(ctx.actor.principal, ctx.idempotency.key)
             return None
         if record.fingerprint != ctx.idempotency.fingerprint:
             raise IdempotencyKeyReused(

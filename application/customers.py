@@ -56,6 +56,7 @@ class Customers(OpsApplication):
             campaign=campaign,
             service_consent=service_consent,
             marketing_consent=marketing_consent,
+            registered_at=self.clock(),
         )
         return self.record(customer, ctx, created=True)
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.base import OpsApplication
+from application.budgets import Budgets
 from application.complaints import Complaints
 from application.customers import Customers
+from application.employees import Employees
+from application.risks import Risks
 from application.store import StoreConfig
 
 
@@ -14,17 +17,33 @@ from application.store import StoreConfig
 class Services:
     customers: Customers
     complaints: Complaints
+    risks: Risks
+    employees: Employees
+    budgets: Budgets
     store_kind: str
 
     @classmethod
     def open(cls, config: StoreConfig) -> Services:
         customers = Customers(env=config.app_env(Customers.name))
         complaints = Complaints(env=config.app_env(Complaints.name), customers=customers)
+        risks = Risks(env=config.app_env(Risks.name))
+        employees = Employees(env=config.app_env(Employees.name))
+        budgets = Budgets(env=config.app_env(Budgets.name))
         kind = "postgresql" if config.postgres else "sqlite"
-        return cls(customers=customers, complaints=complaints, store_kind=kind)
+        services = cls(
+            customers=customers,
+            complaints=complaints,
+            risks=risks,
+            employees=employees,
+            budgets=budgets,
+            store_kind=kind,
+        )
+        for app in services.all():
+            app.idempotency_peers = [peer for peer in services.all() if peer is not app]
+        return services
 
     def all(self) -> tuple[OpsApplication, ...]:
-        return (self.customers, self.complaints)
+        return (self.customers, self.complaints, self.risks, self.employees, self.budgets)
 
     def close(self) -> None:
         for app in self.all():

@@ -71,10 +71,6 @@ class ComplaintAlreadyAcknowledged(RuleViolation):
     """A complaint is acknowledged (first response) once."""
 
 
-class ComplaintNotAcknowledged(RuleViolation):
-    """The complaint must be acknowledged first."""
-
-
 class ComplaintAlreadyAssessed(RuleViolation):
     """The complaint's severity was assessed already; reassign it instead."""
 
@@ -88,7 +84,7 @@ class ComplaintNotInvestigating(RuleViolation):
 
 
 class RootCauseRequired(InvalidValue):
-    """A resolution proposal needs a root cause and its analysis."""
+    """A resolution proposal needs a root cause."""
 
 
 class NoResolutionProposed(RuleViolation):
@@ -230,8 +226,12 @@ class Complaint(Aggregate):
         self.assignee = assignee
         self.first_response_due = first_response_due
         self.resolution_due = resolution_due
-        if self.acknowledged_at is not None:
+        # Triage while waiting on the customer keeps the pause: investigation
+        # starts when the clock resumes.
+        if self.status == ComplaintStatus.ACKNOWLEDGED:
             self.status = ComplaintStatus.INVESTIGATING
+        elif self.status_before_pause == ComplaintStatus.ACKNOWLEDGED:
+            self.status_before_pause = ComplaintStatus.INVESTIGATING
 
     def assign(self, department: Department, assignee: str) -> None:
         self._check_open()
@@ -410,10 +410,15 @@ class Complaint(Aggregate):
 
     @event("Resumed")
     def _resumed(self, at: datetime) -> None:
-        assert self.paused_since is not None and self.status_before_pause is not None
-        self.paused_seconds += (at - self.paused_since).total_seconds()
-        self.paused_since = None
+        assert self.status_before_pause is not None
         self.status = self.status_before_pause
+        self._end_pause(at)
+
+    def _end_pause(self, at: datetime) -> None:
+        """Count the time spent waiting on the customer, if the complaint was waiting."""
+        if self.paused_since is not None:
+            self.paused_seconds += (at - self.paused_since).total_seconds()
+        self.paused_since = None
         self.status_before_pause = None
 
     def withdraw(self, reason: str, at: datetime) -> None:
@@ -423,6 +428,7 @@ class Complaint(Aggregate):
     @event("Withdrawn")
     def _withdrawn(self, reason: str, at: datetime) -> None:
         self.status = ComplaintStatus.WITHDRAWN
+        self._end_pause(at)
 
     @property
     def effective_resolution_due(self) -> datetime | None:

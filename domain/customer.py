@@ -135,8 +135,10 @@ class Customer(Aggregate):
         campaign: str | None,
         service_consent: bool,
         marketing_consent: bool,
+        registered_at: datetime,
     ) -> None:
         self.personal = personal
+        self.registered_at = registered_at
         self.channel = channel
         self.campaign = campaign
         self.service_consent = service_consent
@@ -162,6 +164,7 @@ class Customer(Aggregate):
         phone: str | None,
         channel: AcquisitionChannel,
         campaign: str | None = None,
+        registered_at: datetime,
         service_consent: bool = True,
         marketing_consent: bool = False,
     ) -> Customer:
@@ -176,6 +179,7 @@ class Customer(Aggregate):
             campaign=campaign,
             service_consent=service_consent,
             marketing_consent=marketing_consent,
+            registered_at=registered_at,
         )
         customer.send_welcome()
         return customer

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
 
 from api.commands import CommandRoutes
-from api.schemas.common import PROBLEM_RESPONSES
+from api.consistency import (
+    MinPositionHeader,
+    MinPositionQuery,
+    get_runner,
+    processed,
+    wait_for_position,
+)
+from api.deps import Caller
+from api.paging import Cursor, Limit, decode_cursor, encode_cursor
+from api.schemas.common import PROBLEM_RESPONSES, Moment
 from api.schemas.complaints import (
     AcknowledgeIn,
     AssessIn,
@@ -20,10 +33,20 @@ from api.schemas.complaints import (
 )
 from api.schemas.customers import ReasonIn
 from application.complaints import Complaints
-from domain.complaint import Complaint
-from domain.vocabulary import Role
+from domain.clock import utc
+from domain.complaint import Complaint, ComplaintStatus
+from domain.vocabulary import ComplaintCategory, Department, Role, ServiceChannel
+from projections.complaints import (
+    ComplaintFilter,
+    ComplaintsView,
+    complaint_item,
+    complaint_listing,
+)
+from projections.listing import page
+from projections.runner import ProjectionRunner
 
 router = APIRouter(prefix="/complaints", tags=["complaints"], responses=PROBLEM_RESPONSES)
+Runner = Annotated[ProjectionRunner, Depends(get_runner)]
 routes = CommandRoutes(router, Complaints, lambda services: services.complaints)
 
 CS, MANAGEMENT = Role.CUSTOMER_SERVICE, Role.MANAGEMENT
@@ -43,3 +66,49 @@ routes.on("/reopen", "reopen_complaint", CS, body=ReasonIn)
 routes.on("/wait-for-customer", "wait_for_customer", CS, body=ReasonIn)
 routes.on("/resume", "resume_complaint", CS)
 routes.on("/withdraw", "withdraw_complaint", CS, body=ReasonIn)
+
+
+@router.get("")
+def list_complaints(
+    _: Caller,
+    runner: Runner,
+    status: ComplaintStatus | None = None,
+    channel: ServiceChannel | None = None,
+    category: ComplaintCategory | None = None,
+    department: Department | None = None,
+    severity: Annotated[int | None, Query(ge=1, le=4)] = None,
+    customer_id: UUID | None = None,
+    received_from: Moment | None = None,
+    received_until: Moment | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    min_position: MinPositionQuery = None,
+    x_min_position: MinPositionHeader = None,
+) -> dict[str, Any]:
+    """Complaints from the read model (it may lag: see min_position), oldest first."""
+    wait_for_position(runner, ComplaintsView.name, min_position or x_min_position)
+    filters = ComplaintFilter(
+        channel=channel.value if channel else None,
+        category=category.value if category else None,
+        department=department.value if department else None,
+        severity=severity,
+        received_from=utc(received_from) if received_from else None,
+        received_until=utc(received_until) if received_until else None,
+    )
+    listing = complaint_listing(
+        filters,
+        status=status.value if status else None,
+        customer_id=str(customer_id) if customer_id else None,
+    )
+    rows, next_key = page(
+        runner.store(ComplaintsView.name),
+        listing,
+        limit=limit,
+        after=decode_cursor(cursor, str, str),
+    )
+    now = datetime.now(UTC)
+    return {
+        "items": [complaint_item(row, now) for row in rows],
+        "next_cursor": encode_cursor(next_key),
+        "processed": processed(runner, ComplaintsView.name),
+    }

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
 
 from api.commands import CommandRoutes
-from api.schemas.common import PROBLEM_RESPONSES
+from api.consistency import (
+    MinPositionHeader,
+    MinPositionQuery,
+    get_runner,
+    processed,
+    wait_for_position,
+)
+from api.deps import Caller
+from api.paging import Cursor, Limit, decode_cursor, encode_cursor
+from api.schemas.common import PROBLEM_RESPONSES, Moment
 from api.schemas.customers import (
     AnswerSurveyIn,
     AssignSegmentIn,
@@ -19,10 +30,15 @@ from api.schemas.customers import (
     UpgradeMembershipIn,
 )
 from application.customers import Customers
-from domain.customer import Customer
-from domain.vocabulary import Role
+from domain.clock import utc
+from domain.customer import Customer, CustomerStatus
+from domain.vocabulary import AcquisitionChannel, MembershipTier, Role
+from projections.customers import CustomerFilter, CustomersView, customer_item, customer_listing
+from projections.listing import page
+from projections.runner import ProjectionRunner
 
 router = APIRouter(prefix="/customers", tags=["customers"], responses=PROBLEM_RESPONSES)
+Runner = Annotated[ProjectionRunner, Depends(get_runner)]
 routes = CommandRoutes(router, Customers, lambda services: services.customers)
 
 OPERATIONS, SALES, MARKETING = Role.OPERATIONS, Role.SALES, Role.MARKETING
@@ -44,3 +60,48 @@ routes.on("/at-risk", "flag_customer_at_risk", OPERATIONS, body=ReasonIn)
 routes.on("/churn", "churn_customer", OPERATIONS, body=ReasonIn)
 routes.on("/reactivate", "reactivate_customer", OPERATIONS, body=ReasonIn)
 routes.on("/erase", "erase_customer", CUSTOMER_SERVICE, Role.MANAGEMENT, body=ReasonIn)
+
+
+@router.get("")
+def list_customers(
+    _: Caller,
+    runner: Runner,
+    status: CustomerStatus | None = None,
+    channel: AcquisitionChannel | None = None,
+    campaign: str | None = None,
+    segment: str | None = None,
+    tier: MembershipTier | None = None,
+    q: Annotated[str | None, Query(description="Text in the name, email or phone")] = None,
+    registered_from: Moment | None = None,
+    registered_until: Moment | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    min_position: MinPositionQuery = None,
+    x_min_position: MinPositionHeader = None,
+) -> dict[str, Any]:
+    """Customers from the read model (it may lag: see min_position), oldest first."""
+    wait_for_position(runner, CustomersView.name, min_position or x_min_position)
+    filters = CustomerFilter(
+        channel=channel.value if channel else None,
+        campaign=campaign,
+        registered_from=utc(registered_from) if registered_from else None,
+        registered_until=utc(registered_until) if registered_until else None,
+    )
+    listing = customer_listing(
+        filters,
+        status=status.value if status else None,
+        segment=segment,
+        tier=tier.value if tier else None,
+        text=q,
+    )
+    rows, next_key = page(
+        runner.store(CustomersView.name),
+        listing,
+        limit=limit,
+        after=decode_cursor(cursor, str, str),
+    )
+    return {
+        "items": [customer_item(row) for row in rows],
+        "next_cursor": encode_cursor(next_key),
+        "processed": processed(runner, CustomersView.name),
+    }

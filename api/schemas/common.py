@@ -2,16 +2,48 @@
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from application.jsonable import jsonable
 
 MAX_TEXT = 10_000
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+def _in_utc(value: datetime) -> datetime:
+    """Any sane moment, naive ones taken as UTC, converted to UTC."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must lie between the years {FIRST_YEAR} and {LAST_YEAR}")
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"must lie between the years {FIRST_YEAR} and {LAST_YEAR}") from None
+
+
+def _sane_date(value: date) -> date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must lie between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_in_utc)]
+"""A point in time; answers and events hold it in UTC."""
+Day = Annotated[date, AfterValidator(_sane_date)]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -29,10 +61,28 @@ Money = Annotated[
 ]
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 class CommandIn(BaseModel):
-    """Base of every command body: unknown fields are refused, so typos are caught."""
+    """Base of every command body: unknown fields are refused, so typos are caught,
+    and no text may hold a NUL character (no database text column can store it)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        if _holds_nul(value):
+            raise PydanticCustomError("nul_character", "must not contain a NUL character")
+        return value
 
 
 class EmptyIn(CommandIn):
@@ -76,23 +126,7 @@ class ProblemOut(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
-def plain(value: Any) -> Any:
-    """Event payload values as JSON: enums by value, money as decimal strings."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, UUID):
-        return str(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return plain(dataclasses.asdict(value))
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [plain(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+plain = jsonable
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

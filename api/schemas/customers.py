@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Code, CommandIn, Email, Money, Name, Phone, Text, plain
+from api.schemas.common import Code, CommandIn, Email, Moment, Money, Name, Phone, Text, plain
 from domain.customer import Customer
 from domain.vocabulary import AcquisitionChannel, MembershipTier, ServiceChannel
 
@@ -27,7 +27,7 @@ class RegisterCustomerIn(CommandIn):
 class RecordPurchaseIn(CommandIn):
     amount: Money = Field(gt=Decimal("0"))
     order_ref: Code
-    purchased_at: datetime | None = Field(default=None, description="Default: now")
+    purchased_at: Moment | None = Field(default=None, description="Default: now")
 
 
 class UpgradeMembershipIn(CommandIn):
@@ -85,6 +85,7 @@ class CustomerOut(BaseModel):
     follow_ups: int
     offers: int
     erased: bool
+    registered_at: datetime
     created_at: datetime
     updated_at: datetime
 
@@ -111,6 +112,7 @@ class CustomerOut(BaseModel):
             follow_ups=customer.follow_ups,
             offers=customer.offers,
             erased=customer.erased,
+            registered_at=customer.registered_at,
             created_at=customer.created_on,
             updated_at=customer.modified_on,
         )

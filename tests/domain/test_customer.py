@@ -12,6 +12,7 @@ import pytest
 from domain.clock import DateInFuture
 from domain.customer import (
     ContactRequired,
+    CsatOutOfRange,
     Customer,
     CustomerAlreadyActivated,
     CustomerAlreadyChurned,
@@ -21,11 +22,11 @@ from domain.customer import (
     CustomerNotLapsed,
     CustomerNotSegmented,
     CustomerStatus,
-    CsatOutOfRange,
     DuplicateOrderRef,
     MembershipNotUpward,
     NoMarketingConsent,
     NpsOutOfRange,
+    PersonalData,
     SurveyAlreadyAnswered,
     SurveyAnswerEmpty,
     WelcomeAlreadySent,
@@ -48,6 +49,7 @@ def registered(**overrides: Any) -> Customer:
         "campaign": None,
         "service_consent": True,
         "marketing_consent": True,
+        "registered_at": NOW - timedelta(days=30),
     }
     fields.update(overrides)
     return settled(Customer.register(**fields))
@@ -109,17 +111,20 @@ def test_registration_records_the_customer_and_sends_the_welcome_once() -> None:
         campaign="spring-2025",
         service_consent=True,
         marketing_consent=False,
+        registered_at=NOW,
     )
 
     assert event_names(customer) == ["Registered", "WelcomeSent"]
     assert customer.version == 2
     assert customer.status == CustomerStatus.REGISTERED
     assert customer.welcome_sent is True
-    assert customer.personal == {
-        "name": "Wang Fang",
-        "email": "wang.fang@example.com",
-        "phone": "+86 138 0000 0000",
-    }
+    assert customer.personal == PersonalData(
+        subject=customer.id,
+        name="Wang Fang",
+        email="wang.fang@example.com",
+        phone="+86 138 0000 0000",
+    )
+    assert customer.erased is False
     assert customer.channel == AcquisitionChannel.CAMPAIGN
     assert customer.campaign == "spring-2025"
     assert (customer.service_consent, customer.marketing_consent) == (True, False)
@@ -131,15 +136,18 @@ def test_registration_records_the_customer_and_sends_the_welcome_once() -> None:
 def test_one_contact_is_enough_to_register(email: str | None, phone: str | None) -> None:
     customer = registered(email=email, phone=phone)
 
-    assert customer.personal["email"] == email
-    assert customer.personal["phone"] == phone
+    assert (customer.personal.email, customer.personal.phone) == (email, phone)
 
 
 @pytest.mark.parametrize(("email", "phone"), [(None, None), ("", ""), ("", None)])
 def test_cannot_register_without_a_contact(email: str | None, phone: str | None) -> None:
     with pytest.raises(ContactRequired) as raised:
         Customer.register(
-            name="Nobody", email=email, phone=phone, channel=AcquisitionChannel.SOCIAL
+            name="Nobody",
+            email=email,
+            phone=phone,
+            channel=AcquisitionChannel.SOCIAL,
+            registered_at=NOW,
         )
 
     assert raised.value.slug == "contact-required"
@@ -307,7 +315,9 @@ def test_purchase_cannot_lie_in_the_future(purchased_at: datetime) -> None:
     customer = registered()
 
     error = assert_refused(
-        customer, DateInFuture, lambda c: c.record_purchase(Decimal("5.00"), "SO-1", purchased_at, NOW)
+        customer,
+        DateInFuture,
+        lambda c: c.record_purchase(Decimal("5.00"), "SO-1", purchased_at, NOW),
     )
 
     assert error.slug == "date-in-future"
@@ -355,7 +365,9 @@ def test_membership_tier_moves_upward() -> None:
     assert previous == [MembershipTier.STANDARD, MembershipTier.SILVER]
 
 
-@pytest.mark.parametrize("tier", [MembershipTier.GOLD, MembershipTier.SILVER, MembershipTier.STANDARD])
+@pytest.mark.parametrize(
+    "tier", [MembershipTier.GOLD, MembershipTier.SILVER, MembershipTier.STANDARD]
+)
 def test_membership_tier_cannot_stay_or_move_down(tier: MembershipTier) -> None:
     customer = converted()
     customer.upgrade_membership(MembershipTier.GOLD)
@@ -559,6 +571,24 @@ def test_reactivated_customer_buys_again() -> None:
 
 # Erasure (PIPL): after it, nothing but reads.
 
+
+def test_erasure_removes_name_and_contacts_and_keeps_the_business_facts() -> None:
+    customer = loyal()
+    customer.answer_survey("2025-Q2", 5, 10, None)
+    settled(customer)
+
+    customer.erase_personal_data("PIPL request 2025-117")
+
+    assert event_names(customer) == ["PersonalDataErased"]
+    assert customer.erased is True
+    assert customer.personal == PersonalData(subject=customer.id, name=None, email=None, phone=None)
+    assert customer.personal.erased
+    assert customer.status == CustomerStatus.LOYAL
+    assert customer.order_refs == ["SO-1", "SO-2"]
+    assert customer.revenue == Decimal("198.00")
+    assert customer.surveys == {"2025-Q2": {"csat": 5, "nps": 10}}
+
+
 ALL_COMMANDS: list[Any] = [
     pytest.param(lambda c: c.send_welcome(), id="send_welcome"),
     pytest.param(lambda c: c.activate(), id="activate"),
@@ -572,17 +602,15 @@ ALL_COMMANDS: list[Any] = [
     pytest.param(lambda c: c.flag_at_risk("quiet"), id="flag_at_risk"),
     pytest.param(lambda c: c.churn("gone"), id="churn"),
     pytest.param(lambda c: c.reactivate("back"), id="reactivate"),
+    pytest.param(lambda c: c.erase_personal_data("again"), id="erase_again"),
 ]
 
 
 @pytest.mark.parametrize("act", ALL_COMMANDS)
 def test_erased_customer_accepts_no_command(act: Callable[[Customer], Any]) -> None:
-    customer = converted()
-    customer.assign_segment("champions")
+    customer = registered()
+    customer.erase_personal_data("PIPL request")
     settled(customer)
-    # There is no erasure command yet (DOMAIN.md: "Personal data erased"); the
-    # flag it will set is what every command checks.
-    customer.erased = True
 
     error = assert_refused(customer, CustomerErased, act)
 
@@ -626,6 +654,7 @@ def test_every_event_replays_to_the_same_state() -> None:
         phone="13800000000",
         channel=AcquisitionChannel.REFERRAL,
         marketing_consent=False,
+        registered_at=NOW,
     )
     customer.activate()
     customer.record_purchase(Decimal("120.50"), "SO-1", NOW - timedelta(days=2), NOW)
@@ -641,6 +670,7 @@ def test_every_event_replays_to_the_same_state() -> None:
     customer.churn("closed account")
     customer.reactivate("campaign")
     customer.record_purchase(Decimal("15.00"), "SO-3", NOW, NOW)
-    assert customer.version == 16
+    customer.erase_personal_data("PIPL request")
+    assert customer.version == 17
 
     assert_replays_to_same_state(customer)

@@ -1,0 +1,327 @@
+"""Helpers for the HTTP tests: principals and tokens, requests, problem checks,
+and the event store's position (a refused request must not move it)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import psycopg
+from fastapi.testclient import TestClient
+
+from api.tokens import TokenStore
+from application.store import StoreConfig
+from domain.vocabulary import Role
+
+PROBLEM_JSON = "application/problem+json"
+POSITION = re.compile(r"^(?P<log>[a-z_]+):(?P<n>[0-9]+)$")
+
+# One principal per role; customer service has two, for the four-eyes rule.
+PRINCIPALS: dict[str, tuple[Role, ...]] = {
+    "board-bai": (Role.BOARD,),
+    "mgmt-meng": (Role.MANAGEMENT,),
+    "ops-ou": (Role.OPERATIONS,),
+    "mkt-ma": (Role.MARKETING,),
+    "sales-su": (Role.SALES,),
+    "cs-anna": (Role.CUSTOMER_SERVICE,),
+    "cs-bo": (Role.CUSTOMER_SERVICE,),
+    "fin-fan": (Role.FINANCE,),
+    "hr-he": (Role.HR,),
+    "tech-tang": (Role.TECHNOLOGY,),
+    "audit-an": (Role.AUDITOR,),
+    # Holds every role: gets past any role check, so that what is tested is the body.
+    "root-all": tuple(Role),
+}
+CS_A = "cs-anna"
+CS_B = "cs-bo"
+MANAGER = "mgmt-meng"
+DEFAULT_PRINCIPAL: dict[Role, str] = {}
+for _name, _roles in PRINCIPALS.items():
+    if len(_roles) == 1:
+        DEFAULT_PRINCIPAL.setdefault(_roles[0], _name)
+
+Who = Role | str | None
+
+
+class Tokens:
+    """Bearer tokens issued through the real TokenStore, one per principal (lazily)."""
+
+    def __init__(self, store: TokenStore) -> None:
+        self.store = store
+        self._issued: dict[str, str] = {}
+
+    def issue(self, name: str, *roles: Role) -> str:
+        return self.store.issue(name, roles)
+
+    def principal_of(self, who: Role | str) -> str:
+        return DEFAULT_PRINCIPAL[who] if isinstance(who, Role) else who
+
+    def __getitem__(self, who: Role | str) -> str:
+        name = self.principal_of(who)
+        if name not in self._issued:
+            self._issued[name] = self.store.issue(name, PRINCIPALS[name])
+        return self._issued[name]
+
+
+_NO_BODY: Any = object()
+
+
+class Api:
+    """A TestClient that knows the principals and the event store behind the app."""
+
+    def __init__(self, client: TestClient, tokens: Tokens) -> None:
+        self.client = client
+        self.tokens = tokens
+
+    # Requests.
+
+    def headers(self, who: Who, headers: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {} if who is None else {"Authorization": f"Bearer {self.tokens[who]}"}
+        out.update(headers or {})
+        return out
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        who: Who,
+        json: Any = _NO_BODY,
+        content: bytes | None = None,
+        headers: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
+        kwargs: dict[str, Any] = {"headers": self.headers(who, headers), "params": params}
+        if json is not _NO_BODY:
+            kwargs["json"] = json
+        if content is not None:
+            kwargs["content"] = content
+        return self.client.request(method, path, **kwargs)
+
+    def get(self, path: str, *, who: Who = Role.AUDITOR, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, who=who, **kwargs)
+
+    def post(self, path: str, body: Any = _NO_BODY, *, who: Who, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, who=who, json=body, **kwargs)
+
+    def ok(self, path: str, body: Any = None, *, who: Who, **kwargs: Any) -> dict[str, Any]:
+        """POST a command that must succeed: 200/201 with id, version, position and ETag."""
+        response = self.post(path, {} if body is None else body, who=who, **kwargs)
+        assert response.status_code in (200, 201), (path, response.status_code, response.text)
+        answer: dict[str, Any] = response.json()
+        assert {"id", "version", "position"} <= answer.keys()
+        assert response.headers["etag"] == f'"{answer["version"]}"'
+        return answer
+
+    # The event store.
+
+    def positions(self) -> dict[str, int]:
+        """The max notification id of every application's log."""
+        services = self.client.app.state.services  # type: ignore[attr-defined]
+        return {app.name: app.recorder.max_notification_id() or 0 for app in services.all()}
+
+    @contextmanager
+    def no_new_events(self) -> Iterator[None]:
+        before = self.positions()
+        yield
+        assert self.positions() == before, "a refused request wrote events"
+
+    def refused(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        type_: str | None = None,
+        *,
+        who: Who,
+        fields: tuple[str, ...] = (),
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Send a request that must be refused with a problem, and write nothing."""
+        with self.no_new_events():
+            response = self.request(method, path, who=who, **kwargs)
+        return assert_problem(response, status, type_, fields=fields)
+
+    # Reads.
+
+    def state(self, collection: str, aggregate_id: str, **params: Any) -> dict[str, Any]:
+        response = self.get(f"/{collection}/{aggregate_id}", params=params or None)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        assert response.headers["etag"] == f'"{body["version"]}"'
+        return body
+
+    def events(self, collection: str, aggregate_id: str) -> list[dict[str, Any]]:
+        response = self.get(f"/{collection}/{aggregate_id}/events")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["id"] == aggregate_id
+        assert response.headers["etag"] == f'"{body["version"]}"'
+        events: list[dict[str, Any]] = body["events"]
+        assert [e["version"] for e in events] == list(range(1, len(events) + 1))
+        return events
+
+    # Making things.
+
+    def register_customer(self, **overrides: Any) -> str:
+        body = {"name": "Li Lei", "email": "li.lei@example.cn", "channel": "search"}
+        body.update(overrides)
+        answer = self.ok("/customers", body, who=Role.MARKETING)
+        return str(answer["id"])
+
+    def receive_complaint(self, customer_id: str | None = None, **overrides: Any) -> str:
+        body = {
+            "customer_id": customer_id or self.register_customer(),
+            "channel": "phone",
+            "category": "delivery",
+            "description": "The parcel arrived two weeks late and damaged.",
+            "remedy_sought": "refund of the shipping fee",
+        }
+        body.update(overrides)
+        answer = self.ok("/complaints", body, who=CS_A)
+        return str(answer["id"])
+
+    def investigating_complaint(self, severity: int = 2) -> str:
+        """A complaint received, acknowledged and assessed: under investigation."""
+        complaint_id = self.receive_complaint()
+        self.ok(f"/complaints/{complaint_id}/acknowledge", {"message": "we are on it"}, who=CS_A)
+        self.ok(
+            f"/complaints/{complaint_id}/assess",
+            {"severity": severity, "department": "customer_service", "assignee": CS_A},
+            who=CS_A,
+        )
+        return complaint_id
+
+
+def assert_problem(
+    response: httpx.Response,
+    status: int,
+    type_: str | None = None,
+    *,
+    fields: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """An RFC 9457 problem with this status (and type, and offending fields)."""
+    assert response.status_code == status, (status, response.status_code, response.text)
+    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
+    problem: dict[str, Any] = response.json()
+    for key, kind in (("type", str), ("title", str), ("status", int), ("detail", str)):
+        assert isinstance(problem.get(key), kind), (key, problem)
+    assert problem["status"] == status
+    assert problem["type"] and problem["title"] and problem["detail"]
+    if type_ is not None:
+        assert problem["type"] == type_, problem
+    if fields:
+        named = {error["field"] for error in problem.get("errors") or ()}
+        for field in fields:
+            assert any(n == field or n.endswith(f".{field}") for n in named), (field, problem)
+    return problem
+
+
+def assert_position(answer: Mapping[str, Any], log: str) -> int:
+    match = POSITION.match(answer["position"])
+    assert match is not None, answer
+    assert match["log"] == log, answer
+    return int(match["n"])
+
+
+def some_id() -> str:
+    return str(uuid.uuid4())
+
+
+REASON = {"reason": "as agreed with the customer on the phone"}
+
+# A valid body for every customer and complaint command, by path template with its
+# parameter named ``{id}`` (see ``normalized``); ``"{customer_id}"`` values are filled in.
+SAMPLE_BODIES: dict[str, dict[str, Any]] = {
+    "/customers": {"name": "Zhang Wei", "email": "zhang.wei@example.cn", "channel": "search"},
+    "/customers/{id}/activate": {},
+    "/customers/{id}/purchases": {
+        "amount": "99.50",
+        "order_ref": "ORD-2024-0001",
+        "purchased_at": "2024-05-01T10:00:00+08:00",
+    },
+    "/customers/{id}/membership": {"tier": "gold"},
+    "/customers/{id}/segment": {"segment": "champions"},
+    "/customers/{id}/offers": {"offer": "spring coupon", "channel": "email"},
+    "/customers/{id}/consent": {"service": True, "marketing": True},
+    "/customers/{id}/surveys": {
+        "survey": "csat-2024q2",
+        "csat": 4,
+        "nps": 9,
+        "comment": "quick delivery",
+    },
+    "/customers/{id}/follow-ups": {"channel": "phone", "note": "called back"},
+    "/customers/{id}/at-risk": REASON,
+    "/customers/{id}/churn": REASON,
+    "/customers/{id}/reactivate": REASON,
+    "/customers/{id}/erase": {"reason": "PIPL erasure request"},
+    "/complaints": {
+        "customer_id": "{customer_id}",
+        "channel": "online_chat",
+        "category": "billing",
+        "description": "charged twice for one order",
+        "remedy_sought": "refund the second charge",
+    },
+    "/complaints/{id}/acknowledge": {"message": "we are looking into it"},
+    "/complaints/{id}/assess": {
+        "severity": 2,
+        "department": "customer_service",
+        "assignee": "cs-anna",
+    },
+    "/complaints/{id}/assign": {"department": "finance", "assignee": "fin-fan"},
+    "/complaints/{id}/propose-resolution": {
+        "root_cause": "system_failure",
+        "analysis": "the payment gateway retried a timed-out charge",
+        "plan": "refund the duplicate charge",
+        "compensation": "20.00",
+    },
+    "/complaints/{id}/approve-resolution": {},
+    "/complaints/{id}/respond": {"message": "we refunded the duplicate charge"},
+    "/complaints/{id}/customer-decision": {"accepted": True, "comment": "thanks"},
+    "/complaints/{id}/final-decision": {"decision": "refund stands, no more"},
+    "/complaints/{id}/close": {"note": "customer satisfied", "knowledge_article": "KB-7"},
+    "/complaints/{id}/reopen": REASON,
+    "/complaints/{id}/wait-for-customer": REASON,
+    "/complaints/{id}/resume": {},
+    "/complaints/{id}/withdraw": REASON,
+}
+
+
+PATH_PARAM = re.compile(r"\{([^}]+)\}")
+
+
+def normalized(template: str) -> str:
+    """A path template with every parameter called ``{id}``."""
+    return PATH_PARAM.sub("{id}", template)
+
+
+def sample_body(template: str, customer_id: str | None = None) -> dict[str, Any]:
+    body = dict(SAMPLE_BODIES[normalized(template)])
+    if body.get("customer_id") == "{customer_id}":
+        body["customer_id"] = customer_id or some_id()
+    return body
+
+
+def forget_tracking_migrations(config: StoreConfig) -> None:
+    """Work around tests/conftest.py's ``_empty_postgres``: it TRUNCATEs every table,
+    the tracking tables' ``__migration__`` rows included, so that the next tracking
+    recorder of a projection "migrates" its table by renaming it to ``bkup1_<name>``,
+    which fails the second time in a session (relation already exists). Dropping the
+    emptied tracking tables lets the app create them afresh."""
+    pg = config.postgres
+    if pg is None:
+        return
+    with psycopg.connect(pg.conninfo(), autocommit=True) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND (tablename LIKE '%\\_tracking' OR tablename LIKE 'bkup1\\_%')"
+            ).fetchall()
+        ]
+        for table in tables:
+            conn.execute(f'DROP TABLE IF EXISTS "{table}"')
