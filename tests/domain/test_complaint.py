@@ -758,7 +758,7 @@ def test_every_refusal_is_a_domain_error_with_its_own_slug() -> None:
         ComplaintWithdrawn,
         ComplaintClosed,
         ComplaintAlreadyAcknowledged,
-            ComplaintAlreadyAssessed,
+        ComplaintAlreadyAssessed,
         ComplaintNotAssessed,
         ComplaintNotInvestigating,
         RootCauseRequired,
