@@ -6,6 +6,7 @@ import hashlib
 import json
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ class TokenStore:
 
     def __init__(self, config: StoreConfig) -> None:
         pg = config.postgres
+        self._local = threading.local()
         self._pool: ConnectionPool | None = None
         self._sqlite_path = None
         if pg is None:
@@ -80,13 +82,18 @@ class TokenStore:
             with self._pool.connection() as pg:
                 cur = pg.execute(sql.replace("?", "%s"), params)
                 return cur.fetchall() if cur.description else []
-        assert self._sqlite_path is not None
-        db = sqlite3.connect(self._sqlite_path, timeout=10)
-        try:
-            with db:
-                return db.execute(sql, params).fetchall()
-        finally:
-            db.close()
+        db = self._sqlite()
+        with db:
+            return db.execute(sql, params).fetchall()
+
+    def _sqlite(self) -> sqlite3.Connection:
+        """This thread's connection to the token file (opened once, not per request)."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            assert self._sqlite_path is not None
+            db = sqlite3.connect(self._sqlite_path, timeout=10)
+            self._local.db = db
+        return db
 
     def issue(
         self,
@@ -120,10 +127,15 @@ class TokenStore:
         return token
 
     def principal(self, token: str) -> Principal | None:
+        """The token's principal, read from the store on every request: a new token
+        works at once, and a revoked one stops at once."""
+        return self._lookup(_hash(token))
+
+    def _lookup(self, token_hash: str) -> Principal | None:
         rows = self._execute(
             "SELECT name, roles, employee_id FROM opsledger_tokens "
             "WHERE token_hash = ? AND revoked_at IS NULL",
-            (_hash(token),),
+            (token_hash,),
         )
         if not rows:
             return None
