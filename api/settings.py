@@ -18,8 +18,12 @@ class Settings(BaseSettings):
     """``postgresql://user:password@host:port/db``; absent = embedded SQLite."""
     data_dir: Path = Path("var")
     """Where the embedded SQLite files live."""
-    pool_size: int = 5
-    """PostgreSQL connections kept open per application and worker."""
+    pool_size: int = 2
+    """PostgreSQL connections kept open per aggregate type and worker."""
+    max_overflow: int = 8
+    """Further connections per aggregate type and worker opened under load."""
+    aggregate_cache: int = 1000
+    """Aggregates kept in memory per aggregate type and worker (0: none)."""
     run_projections: bool = True
     """Run the projection workers inside the server; false where `opsledger projections run`
     runs them apart (the server still serves the read models)."""
@@ -31,4 +35,6 @@ class Settings(BaseSettings):
             database_url=self.database_url or None,
             data_dir=self.data_dir,
             pool_size=self.pool_size,
+            max_overflow=self.max_overflow,
+            aggregate_cache=self.aggregate_cache,
         )

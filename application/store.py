@@ -57,8 +57,10 @@ class StoreConfig:
 
     database_url: str | None
     data_dir: Path
-    pool_size: int = 5
-    max_overflow: int = 10
+    pool_size: int = 2
+    max_overflow: int = 8
+    aggregate_cache: int = 1000
+    """Aggregates kept in memory per application; each load still reads newer events."""
 
     @property
     def postgres(self) -> PostgresUrl | None:
@@ -73,6 +75,16 @@ class StoreConfig:
 
     def app_env(self, name: str) -> dict[str, str]:
         """The eventsourcing environment for the Application called ``name``."""
+        return {**self._store_env(name), **self._cache_env()}
+
+    def _cache_env(self) -> dict[str, str]:
+        # Commands load aggregates from a cache that is fast-forwarded with the
+        # events written since (by any process), and deep-copied for each command.
+        if not self.aggregate_cache:
+            return {}
+        return {"AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache)}
+
+    def _store_env(self, name: str) -> dict[str, str]:
         pg = self.postgres
         if pg is None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
