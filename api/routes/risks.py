@@ -14,16 +14,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from api.answers import (
-    AsOfQuery,
-    VersionQuery,
-    command_answer,
-    events_answer,
-    read_answer,
-    read_state,
-)
+from api.answers import command_answer
+from api.commands import CommandRoutes
 from api.deps import Caller, ServicesDep, commanded_by
-from api.schemas.common import PROBLEM_RESPONSES, CommandOut, EmptyIn, EventsOut
+from api.schemas.common import PROBLEM_RESPONSES, CommandOut
 from api.schemas.customers import ReasonIn
 from api.schemas.risks import (
     AcceptanceIn,
@@ -38,52 +32,25 @@ from api.schemas.risks import (
     TreatmentIn,
 )
 from application.context import CommandContext
-from application.risks import ActionDraft
+from application.risks import ActionDraft, Risks
 from domain.risk import Risk
 from domain.vocabulary import Role
 
 router = APIRouter(prefix="/risks", tags=["risks"], responses=PROBLEM_RESPONSES)
+routes = CommandRoutes(
+    router, Risks, lambda services: services.risks, id_name="risk_id", describe=False
+)
 
 DEPARTMENT_HEADS = tuple(role for role in Role if role != Role.AUDITOR)
 DepartmentHead = Annotated[CommandContext, Depends(commanded_by(*DEPARTMENT_HEADS))]
-Acceptor = Annotated[CommandContext, Depends(commanded_by(Role.MANAGEMENT, Role.BOARD))]
 
-
-@router.post("", status_code=201, response_model=CommandOut)
-def identify_risk(
-    body: IdentifyRiskIn,
-    ctx: DepartmentHead,
-    services: ServicesDep,
-    request: Request,
-    response: Response,
-) -> CommandOut:
-    """Identify a risk (§8.1.1): any department head."""
-    result = services.risks.identify_risk(**body.model_dump(), ctx=ctx)
-    return command_answer(result, request, response)
-
-
-@router.get("/{risk_id}", response_model=RiskOut)
-def get_risk(
-    risk_id: UUID,
-    _: Caller,
-    services: ServicesDep,
-    response: Response,
-    version: VersionQuery = None,
-    as_of: AsOfQuery = None,
-) -> RiskOut:
-    risks = services.risks
-    risk = read_state(
-        version,
-        as_of,
-        lambda v: risks.get_risk(risk_id, v),
-        lambda t: risks.risk_as_of(risk_id, t),
-    )
-    return read_answer(RiskOut.of(risk), risk.version, response)
-
-
-@router.get("/{risk_id}/events", response_model=EventsOut)
-def risk_events(risk_id: UUID, _: Caller, services: ServicesDep, response: Response) -> EventsOut:
-    return events_answer(risk_id, services.risks.history(risk_id, Risk), response)
+routes.create(
+    "identify_risk",
+    *DEPARTMENT_HEADS,
+    body=IdentifyRiskIn,
+    doc="Identify a risk (§8.1.1): any department head.",
+)
+routes.reads(Risk, RiskOut.of, RiskOut)
 
 
 @router.get("/{risk_id}/kris/{kri_id}", response_model=KriOut)
@@ -91,18 +58,13 @@ def get_kri(risk_id: UUID, kri_id: UUID, _: Caller, services: ServicesDep) -> Kr
     return KriOut.of(services.risks.get_kri(risk_id, kri_id))
 
 
-@router.post("/{risk_id}/assess", response_model=CommandOut)
-def assess_risk(
-    risk_id: UUID,
-    body: AssessIn,
-    ctx: DepartmentHead,
-    services: ServicesDep,
-    request: Request,
-    response: Response,
-) -> CommandOut:
-    """Inherent likelihood x impact (1-5 each): the owner, or management."""
-    result = services.risks.assess_risk(risk_id, **body.model_dump(), ctx=ctx)
-    return command_answer(result, request, response)
+routes.on(
+    "/assess",
+    "assess_risk",
+    *DEPARTMENT_HEADS,
+    body=AssessIn,
+    doc="Inherent likelihood x impact (1-5 each): the owner, or management.",
+)
 
 
 @router.post("/{risk_id}/treatment", response_model=CommandOut)
@@ -129,136 +91,77 @@ def plan_treatment(
     return command_answer(result, request, response)
 
 
-@router.post("/{risk_id}/actions/{action_id}/start", response_model=CommandOut)
-def start_action(
-    risk_id: UUID,
-    action_id: UUID,
-    ctx: DepartmentHead,
-    services: ServicesDep,
-    request: Request,
-    response: Response,
-    body: EmptyIn | None = None,
-) -> CommandOut:
-    """The action's owner, the risk's owner or management starts work on an action."""
-    result = services.risks.start_risk_action(risk_id, action_id, ctx=ctx)
-    return command_answer(result, request, response)
-
-
-@router.post("/{risk_id}/actions/{action_id}/complete", response_model=CommandOut)
-def complete_action(
-    risk_id: UUID,
-    action_id: UUID,
-    ctx: DepartmentHead,
-    services: ServicesDep,
-    request: Request,
-    response: Response,
-    body: CompleteActionIn | None = None,
-) -> CommandOut:
-    """Complete an action; with none left open the risk moves to monitoring."""
-    fields = body.model_dump() if body else {}
-    result = services.risks.complete_risk_action(risk_id, action_id, **fields, ctx=ctx)
-    return command_answer(result, request, response)
-
-
-@router.post("/{risk_id}/acceptance", response_model=CommandOut)
-def decide_acceptance(
-    risk_id: UUID,
-    body: AcceptanceIn,
-    ctx: Acceptor,
-    services: ServicesDep,
-    request: Request,
-    response: Response,
-) -> CommandOut:
-    """Approve (with `expires_on`) or reject (with `reason`) a proposed acceptance.
+routes.on(
+    "/actions/{action_id}/start",
+    "start_risk_action",
+    *DEPARTMENT_HEADS,
+    name="start_action",
+    doc="The action's owner, the risk's owner or management starts work on an action.",
+)
+routes.on(
+    "/actions/{action_id}/complete",
+    "complete_risk_action",
+    *DEPARTMENT_HEADS,
+    body=CompleteActionIn,
+    name="complete_action",
+    doc="Complete an action; with none left open the risk moves to monitoring.",
+)
+routes.on(
+    "/acceptance",
+    "decide_risk_acceptance",
+    Role.MANAGEMENT,
+    Role.BOARD,
+    body=AcceptanceIn,
+    name="decide_acceptance",
+    doc="""Approve (with `expires_on`) or reject (with `reason`) a proposed acceptance.
 
     Low and medium risks: management (or the board); high and critical: the board.
     Never the proposer.
-    """
-    result = services.risks.decide_risk_acceptance(risk_id, **body.model_dump(), ctx=ctx)
-    return command_answer(result, request, response)
-
-
-@router.post("/{risk_id}/residual", response_model=CommandOut)
-def assess_residual(
-    risk_id: UUID,
-    body: AssessIn,
-    ctx: DepartmentHead,
-    services: ServicesDep,
-    request: Request,
-    response: Response,
-) -> CommandOut:
-    """Residual assessment: never above inherent, lower only after a completed action."""
-    result = services.risks.assess_residual_risk(risk_id, **body.model_dump(), ctx=ctx)
-    return command_answer(result, request, response)
-
-
-@router.post("/{risk_id}/kris", status_code=201, response_model=CommandOut)
-def define_kri(
-    risk_id: UUID,
-    body: DefineKriIn,
-    ctx: DepartmentHead,
-    services: ServicesDep,
-    request: Request,
-    response: Response,
-) -> CommandOut:
-    """Define a key risk indicator; answers its `kri_id`."""
-    result = services.risks.define_kri(risk_id, **body.model_dump(), ctx=ctx)
-    answer = command_answer(result, request, response)
-    response.headers["Location"] = f"/risks/{risk_id}/kris/{result.extra['kri_id']}"
-    return answer
-
-
-@router.post("/{risk_id}/kri-readings", response_model=CommandOut)
-def record_kri_reading(
-    risk_id: UUID,
-    body: KriReadingIn,
-    ctx: DepartmentHead,
-    services: ServicesDep,
-    request: Request,
-    response: Response,
-) -> CommandOut:
-    """A reading at or past red raises an early warning, past amber a watch; back clears."""
-    result = services.risks.record_kri_reading(risk_id, **body.model_dump(), ctx=ctx)
-    return command_answer(result, request, response)
-
-
-@router.post("/{risk_id}/reviews", response_model=CommandOut)
-def record_review(
-    risk_id: UUID,
-    body: ReviewIn,
-    ctx: DepartmentHead,
-    services: ServicesDep,
-    request: Request,
-    response: Response,
-) -> CommandOut:
-    """A periodic review: the next falls due by the level's cadence (critical monthly ...)."""
-    result = services.risks.record_risk_review(risk_id, **body.model_dump(), ctx=ctx)
-    return command_answer(result, request, response)
-
-
-@router.post("/{risk_id}/close", response_model=CommandOut)
-def close_risk(
-    risk_id: UUID,
-    body: ReasonIn,
-    ctx: DepartmentHead,
-    services: ServicesDep,
-    request: Request,
-    response: Response,
-) -> CommandOut:
-    """Close: only with no open actions."""
-    result = services.risks.close_risk(risk_id, reason=body.reason, ctx=ctx)
-    return command_answer(result, request, response)
-
-
-@router.post("/{risk_id}/reopen", response_model=CommandOut)
-def reopen_risk(
-    risk_id: UUID,
-    body: ReasonIn,
-    ctx: DepartmentHead,
-    services: ServicesDep,
-    request: Request,
-    response: Response,
-) -> CommandOut:
-    """Reopen a closed risk: it is assessed again before any new treatment."""
-    result = services.risks.reopen_risk(risk_id, reason=body.reason, ctx=ctx)
-    return command_answer(result, request, response)
+    """,
+)
+routes.on(
+    "/residual",
+    "assess_residual_risk",
+    *DEPARTMENT_HEADS,
+    body=AssessIn,
+    name="assess_residual",
+    doc="Residual assessment: never above inherent, lower only after a completed action.",
+)
+routes.on(
+    "/kris",
+    "define_kri",
+    *DEPARTMENT_HEADS,
+    body=DefineKriIn,
+    status_code=201,
+    location="/risks/{risk_id}/kris/{kri_id}",
+    doc="Define a key risk indicator; answers its `kri_id`.",
+)
+routes.on(
+    "/kri-readings",
+    "record_kri_reading",
+    *DEPARTMENT_HEADS,
+    body=KriReadingIn,
+    doc="A reading at or past red raises an early warning, past amber a watch; back clears.",
+)
+routes.on(
+    "/reviews",
+    "record_risk_review",
+    *DEPARTMENT_HEADS,
+    body=ReviewIn,
+    name="record_review",
+    doc="A periodic review: the next falls due by the level's cadence (critical monthly ...).",
+)
+routes.on(
+    "/close",
+    "close_risk",
+    *DEPARTMENT_HEADS,
+    body=ReasonIn,
+    doc="Close: only with no open actions.",
+)
+routes.on(
+    "/reopen",
+    "reopen_risk",
+    *DEPARTMENT_HEADS,
+    body=ReasonIn,
+    doc="Reopen a closed risk: it is assessed again before any new treatment.",
+)
