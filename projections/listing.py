@@ -46,8 +46,10 @@ def page(
             params.append(value)
     if listing.search is not None and listing.search[1]:
         columns, text = listing.search
-        clauses.append("(" + " OR ".join(f"LOWER({c}) LIKE ?" for c in columns) + ")")
-        params.extend([f"%{text.lower()}%"] * len(columns))
+        clauses.append(
+            "(" + " OR ".join(f"LOWER({c}) LIKE ? ESCAPE '\\'" for c in columns) + ")"
+        )
+        params.extend([f"%{_literal(text.lower())}%"] * len(columns))
     if after is not None:
         keys = ", ".join(listing.order)
         marks = ", ".join("?" * len(listing.order))
@@ -66,3 +68,8 @@ def page(
     rows = rows[:limit]
     next_key = tuple(rows[-1][c] for c in listing.order) if more and rows else None
     return rows, next_key
+
+
+def _literal(text: str) -> str:
+    """Text for LIKE that matches only itself: % and _ are not wildcards here."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -683,3 +683,20 @@ def test_erasure_makes_personal_data_unreadable_and_refuses_further_commands(api
                 who=next(iter(sorted(roles))),
                 json=sample_body(template),
             )
+
+
+def test_the_list_searches_text_literally(api: Api) -> None:
+    """`q` is a substring, not a LIKE pattern: % and _ match only themselves."""
+    plain = api.register_customer(name="王芳")
+    marked = api.register_customer(name="50%_off 李雷")
+    position = api.ok(f"/customers/{marked}/activate", {}, who=Role.OPERATIONS)["position"]
+
+    def found(text: str) -> set[str]:
+        response = api.get("/customers", params={"q": text, "min_position": position})
+        assert response.status_code == 200, response.text
+        return {item["id"] for item in response.json()["items"]}
+
+    assert found("%") == {marked}
+    assert found("_") == {marked}
+    assert found("芳") == {plain}
+    assert found("0%_O") == {marked}
