@@ -79,7 +79,13 @@ class RequestMiddleware:
 
         try:
             declared = headers.get(b"content-length", b"0").strip() or b"0"
-            if not declared.isdigit():
+            if b"%00" in scope.get("query_string", b"").lower():
+                # No text column of either database can hold NUL: refuse it here,
+                # once for every query parameter.
+                await _send_problem(
+                    send_with_id, 400, "malformed-request", "query parameters may not contain NUL"
+                )
+            elif not declared.isdigit():
                 await _send_problem(
                     send_with_id, 400, "malformed-request", "Content-Length is not a number"
                 )

@@ -24,6 +24,8 @@ INT64 = range(-(2**63), 2**63)
 def _fits(value: Any, kind: type) -> bool:
     if kind is int:
         return isinstance(value, int) and not isinstance(value, bool) and value in INT64
+    if kind is str:
+        return isinstance(value, str) and "\x00" not in value
     return isinstance(value, kind)
 
 

@@ -397,3 +397,9 @@ def check_garbage(api: Api) -> None:
                 failures.append(f"POST {template} {what}: {response.status_code} {response.text}")
             before = after
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:40])
+
+
+def test_a_nul_in_the_query_is_a_problem_not_a_500(api: Api) -> None:
+    for path in ("/customers?q=a%00b", "/complaints?status=%00", "/audit/events?actor=x%00"):
+        response = api.get(path)
+        assert_problem(response, 400, "malformed-request")
