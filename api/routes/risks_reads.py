@@ -1,0 +1,125 @@
+"""The risk register's read models: GET /dashboards/risks and GET /risks (§8).
+
+Both come from the risks projection and may lag: see min_position. Whatever
+depends on today (overdue actions, the review backlog, acceptances expiring) is
+judged when asked. Every authenticated role reads.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from api.consistency import (
+    MinPositionHeader,
+    MinPositionQuery,
+    get_runner,
+    processed,
+    wait_for_position,
+)
+from api.deps import Caller
+from api.paging import Cursor, Limit, decode_cursor, encode_cursor
+from api.schemas.common import PROBLEM_RESPONSES
+from domain.risk import RiskCategory, RiskLevel, RiskStatus
+from domain.vocabulary import Department
+from projections.listing import page
+from projections.risks import (
+    ACCEPTANCE_WARNING_DAYS,
+    RiskFilter,
+    RisksView,
+    risk_dashboard,
+    risk_item,
+    risk_listing,
+)
+from projections.runner import ProjectionRunner
+
+router = APIRouter(tags=["risks"], responses=PROBLEM_RESPONSES)
+Runner = Annotated[ProjectionRunner, Depends(get_runner)]
+Owner = Annotated[
+    str | None,
+    Query(min_length=1, max_length=200, description="The owning principal's name, exactly"),
+]
+
+
+def _filters(
+    category: RiskCategory | None,
+    level: RiskLevel | None,
+    department: Department | None,
+    owner: str | None,
+) -> RiskFilter:
+    return RiskFilter(
+        category=category.value if category else None,
+        level=level.value if level else None,
+        department=department.value if department else None,
+        owner=owner,
+    )
+
+
+@router.get("/dashboards/risks", tags=["dashboards"])
+def risks_dashboard(
+    _: Caller,
+    runner: Runner,
+    category: RiskCategory | None = None,
+    level: Annotated[
+        RiskLevel | None,
+        Query(description="The current level: residual where assessed, else inherent"),
+    ] = None,
+    department: Department | None = None,
+    owner: Owner = None,
+    expiring_within_days: Annotated[
+        int, Query(ge=1, le=366, description="How far ahead an acceptance counts as expiring")
+    ] = ACCEPTANCE_WARNING_DAYS,
+    min_position: MinPositionQuery = None,
+    x_min_position: MinPositionHeader = None,
+) -> dict[str, Any]:
+    """5x5 heat maps of open risks (inherent; residual, or inherent where no residual
+    is assessed), the register by level and category (open and closed), the share of
+    open risks above appetite, overdue actions, the review backlog, each KRI's status
+    with its last reading, open early warnings, acceptances expiring or expired."""
+    wait_for_position(runner, RisksView.name, min_position or x_min_position)
+    filters = _filters(category, level, department, owner)
+    dashboard = risk_dashboard(
+        runner.store(RisksView.name),
+        filters,
+        today=datetime.now(UTC).date(),
+        expiring_within_days=expiring_within_days,
+    )
+    return {**dashboard, "processed": processed(runner, RisksView.name)}
+
+
+@router.get("/risks")
+def list_risks(
+    _: Caller,
+    runner: Runner,
+    status: RiskStatus | None = None,
+    level: Annotated[
+        RiskLevel | None,
+        Query(description="The current level: residual where assessed, else inherent"),
+    ] = None,
+    category: RiskCategory | None = None,
+    department: Department | None = None,
+    owner: Owner = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text in the title (any case)")
+    ] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    min_position: MinPositionQuery = None,
+    x_min_position: MinPositionHeader = None,
+) -> dict[str, Any]:
+    """Risks from the read model (it may lag: see min_position), oldest first."""
+    wait_for_position(runner, RisksView.name, min_position or x_min_position)
+    listing = risk_listing(
+        _filters(category, level, department, owner),
+        status=status.value if status else None,
+        text=q,
+    )
+    rows, next_key = page(
+        runner.store(RisksView.name), listing, limit=limit, after=decode_cursor(cursor, str, str)
+    )
+    today = datetime.now(UTC).date()
+    return {
+        "items": [risk_item(row, today) for row in rows],
+        "next_cursor": encode_cursor(next_key),
+        "processed": processed(runner, RisksView.name),
+    }
