@@ -1,0 +1,111 @@
+"""Budgets from the read model: the dashboard and the list (they may lag; see min_position).
+
+No `from __future__ import annotations`: FastAPI reads these annotations.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from api.consistency import (
+    MinPositionHeader,
+    MinPositionQuery,
+    get_runner,
+    processed,
+    wait_for_position,
+)
+from api.deps import Caller
+from api.paging import Cursor, Limit, decode_cursor, encode_cursor
+from api.schemas.common import PROBLEM_RESPONSES
+from domain.budget import (
+    FIRST_FISCAL_YEAR,
+    LAST_FISCAL_YEAR,
+    BudgetControl,
+    BudgetLineCategory,
+    BudgetStatus,
+)
+from domain.vocabulary import Department
+from projections.budgets import (
+    BudgetFilter,
+    BudgetsView,
+    budget_dashboard,
+    budget_items,
+    budget_listing,
+)
+from projections.listing import page
+from projections.runner import ProjectionRunner
+
+router = APIRouter(tags=["budgets"], responses=PROBLEM_RESPONSES)
+Runner = Annotated[ProjectionRunner, Depends(get_runner)]
+FiscalYearQuery = Annotated[
+    int | None,
+    Query(
+        ge=FIRST_FISCAL_YEAR,
+        le=LAST_FISCAL_YEAR,
+        description="The fiscal year (the calendar year); the dashboard defaults to the "
+        "current year (UTC)",
+    ),
+]
+VIEW = BudgetsView.name
+
+
+@router.get("/dashboards/budgets", tags=["dashboards"])
+def budgets_dashboard(
+    _: Caller,
+    runner: Runner,
+    fiscal_year: FiscalYearQuery = None,
+    department: Department | None = None,
+    category: BudgetLineCategory | None = None,
+    min_position: MinPositionQuery = None,
+    x_min_position: MinPositionHeader = None,
+) -> dict[str, Any]:
+    """Budget vs actual per department and category of one fiscal year (board-approved
+    and closed budgets): budget (planned plus approved adjustments), actual, variance,
+    variance %, utilisation, burn index against the elapsed share of the year, forecast
+    at year end, open warnings; the consolidated budget per stage; approval cycle times
+    (§7.1, §7.2). Without `fiscal_year`, the current year."""
+    wait_for_position(runner, VIEW, min_position or x_min_position)
+    now = datetime.now(UTC)
+    filters = BudgetFilter(
+        fiscal_year=fiscal_year if fiscal_year is not None else now.year,
+        department=department.value if department else None,
+        category=category.value if category else None,
+    )
+    return {
+        **budget_dashboard(runner.store(VIEW), filters, now),
+        "processed": processed(runner, VIEW),
+    }
+
+
+@router.get("/budgets")
+def list_budgets(
+    _: Caller,
+    runner: Runner,
+    fiscal_year: FiscalYearQuery = None,
+    department: Department | None = None,
+    status: BudgetStatus | None = None,
+    control: BudgetControl | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    min_position: MinPositionQuery = None,
+    x_min_position: MinPositionHeader = None,
+) -> dict[str, Any]:
+    """Budgets from the read model (it may lag: see min_position), by fiscal year and
+    department; every year unless `fiscal_year` is given."""
+    wait_for_position(runner, VIEW, min_position or x_min_position)
+    filters = BudgetFilter(
+        fiscal_year=fiscal_year,
+        department=department.value if department else None,
+        status=status.value if status else None,
+        control=control.value if control else None,
+    )
+    store = runner.store(VIEW)
+    rows, next_key = page(
+        store, budget_listing(filters), limit=limit, after=decode_cursor(cursor, int, str, str)
+    )
+    return {
+        "items": budget_items(store, rows),
+        "next_cursor": encode_cursor(next_key),
+        "processed": processed(runner, VIEW),
+    }
