@@ -14,12 +14,15 @@ from api.problems import install_problem_handlers
 from api.routes import (
     audit,
     budgets,
+    budgets_reads,
     complaints,
     customers,
     dashboards,
     employees,
+    employees_reads,
     health,
     risks,
+    risks_reads,
 )
 from api.settings import Settings
 from api.tokens import TokenStore
@@ -74,6 +77,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
-    for module in (health, customers, complaints, risks, employees, budgets, dashboards, audit):
+    for module in (
+        health,
+        customers,
+        complaints,
+        risks,
+        risks_reads,
+        employees,
+        employees_reads,
+        budgets,
+        budgets_reads,
+        dashboards,
+        audit,
+    ):
         app.include_router(module.router)
     return app

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from application.services import Services
 from projections.audit import AuditTrail
+from projections.budgets import BudgetsView
 from projections.complaints import ComplaintsView
 from projections.customers import CustomersView
+from projections.employees import EmployeesView
 from projections.projection import Projection
+from projections.risks import RisksView
 
 
 def all_projections(services: Services) -> list[Projection]:
     logs = [app.name for app in services.all()]
-    return [AuditTrail(sources=logs), CustomersView(), ComplaintsView()]
+    return [
+        AuditTrail(sources=logs),
+        CustomersView(),
+        ComplaintsView(),
+        BudgetsView(),
+        RisksView(),
+        EmployeesView(),
+    ]
