@@ -46,9 +46,7 @@ def page(
             params.append(value)
     if listing.search is not None and listing.search[1]:
         columns, text = listing.search
-        clauses.append(
-            "(" + " OR ".join(f"LOWER({c}) LIKE ? ESCAPE '\\'" for c in columns) + ")"
-        )
+        clauses.append("(" + " OR ".join(f"LOWER({c}) LIKE ? ESCAPE '\\'" for c in columns) + ")")
         params.extend([f"%{_literal(text.lower())}%"] * len(columns))
     if after is not None:
         keys = ", ".join(listing.order)
