@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,12 +33,21 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-TITLES = {400: "The request is malformed", 413: "The request body is too large"}
+TITLES = {
+    400: "The request is malformed",
+    413: "The request body is too large",
+    422: "The request has invalid fields",
+}
 
 
-async def _send_problem(send: Send, status: int, slug: str, detail: str) -> None:
+def _fields_with_nul(query_string: bytes) -> list[str]:
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    return sorted({name for name, value in pairs if "\x00" in name + value})
+
+
+async def _send_problem(send: Send, status: int, slug: str, detail: str, **extra: Any) -> None:
     """Answer a problem before any route ran (and close: the body may be unread)."""
-    body = {"type": slug, "title": TITLES[status], "status": status, "detail": detail}
+    body = {"type": slug, "title": TITLES[status], "status": status, "detail": detail, **extra}
     await send(
         {
             "type": "http.response.start",
@@ -79,11 +89,18 @@ class RequestMiddleware:
 
         try:
             declared = headers.get(b"content-length", b"0").strip() or b"0"
-            if b"%00" in scope.get("query_string", b"").lower():
+            if nul_fields := _fields_with_nul(scope.get("query_string", b"")):
                 # No text column of either database can hold NUL: refuse it here,
                 # once for every query parameter.
                 await _send_problem(
-                    send_with_id, 400, "malformed-request", "query parameters may not contain NUL"
+                    send_with_id,
+                    422,
+                    "invalid-request",
+                    "query parameters may not contain a NUL character",
+                    errors=[
+                        {"field": name, "location": "query", "message": "contains NUL"}
+                        for name in nul_fields
+                    ],
                 )
             elif not declared.isdigit():
                 await _send_problem(
