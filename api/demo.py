@@ -28,14 +28,14 @@ import hashlib
 import math
 import random
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
+from api.backdating import clock_at
 from application.base import OpsApplication
 from application.context import Actor, CommandContext, CommandResult, Idempotency
 from application.services import Services
@@ -1376,22 +1376,6 @@ def _plan_complaint(seed: int, index: int, customers: Sequence[_CustomerPlan]) -
 # Running the plan.
 
 
-@contextmanager
-def _clock_at(app: OpsApplication, moment: datetime) -> Iterator[None]:
-    """Back-date the Application's business clock for one command."""
-    own: dict[str, Any] = vars(app)
-    had_own_clock = "clock" in own
-    previous = own.get("clock")
-    app.clock = lambda: moment
-    try:
-        yield
-    finally:
-        if had_own_clock:
-            own["clock"] = previous
-        else:
-            del own["clock"]
-
-
 class _Runner:
     def __init__(self, services: Services, now: datetime, seed: int) -> None:
         self.services = services
@@ -1420,7 +1404,7 @@ class _Runner:
         kwargs = {**step.kwargs, **extra}
         method: Callable[..., CommandResult] = getattr(app, step.command)
         self.commands += 1
-        with _clock_at(app, moment):
+        with clock_at(app, moment):
             return method(*args, ctx=ctx, **kwargs)
 
     def customer(self, plan: _CustomerPlan) -> UUID:

@@ -26,15 +26,14 @@ What it makes for fiscal year Y = now.year:
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 from uuid import UUID
 
-from application.budgets import Budgets
+from api.backdating import clock_at
 from application.context import Actor, CommandContext, CommandResult, Idempotency
 from application.services import Services
 from domain.budget import BudgetControl, BudgetLineCategory, PlannedLine
@@ -166,21 +165,6 @@ MANAGER = Actor("demo-mgmt-zhao", frozenset({Role.MANAGEMENT}))
 BOARD = Actor("demo-board-li", frozenset({Role.BOARD}))
 
 
-@contextmanager
-def _clock_at(app: Budgets, moment: datetime) -> Iterator[None]:
-    """Back-date the application's business clock for one command."""
-    own: dict[str, Any] = vars(app)
-    had_own, previous = "clock" in own, own.get("clock")
-    app.clock = lambda: moment
-    try:
-        yield
-    finally:
-        if had_own:
-            own["clock"] = previous
-        else:
-            del own["clock"]
-
-
 class _Loader:
     def __init__(self, services: Services, now: datetime, seed: int) -> None:
         self.app = services.budgets
@@ -204,7 +188,7 @@ class _Loader:
             request_id=f"demo-{full_key}",
             idempotency=Idempotency(key=full_key, fingerprint=FINGERPRINT),
         )
-        with _clock_at(self.app, min(at, self.now - timedelta(minutes=5))):
+        with clock_at(self.app, min(at, self.now - timedelta(minutes=5))):
             return command(*args, ctx=ctx, **kwargs)
 
     def rng(self, key: str) -> random.Random:

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from api.backdating import clock_at
 from application.context import Actor, CommandContext, CommandResult, Idempotency
 from application.employees import Employees
 from application.services import Services
@@ -180,22 +179,6 @@ SKILL_COURSES = (
 MANAGEMENT_COURSES = ("Coaching conversations", "Running SMART appraisals")
 
 
-@contextmanager
-def _clock_at(app: Employees, moment: datetime) -> Iterator[None]:
-    """Back-date the application's business clock for one command."""
-    own = vars(app)
-    had_own_clock = "clock" in own
-    previous = own.get("clock")
-    app.clock = lambda: moment
-    try:
-        yield
-    finally:
-        if had_own_clock:
-            own["clock"] = previous
-        else:
-            del own["clock"]
-
-
 class _Loader:
     def __init__(self, app: Employees, now: datetime, seed: int) -> None:
         self.app = app
@@ -226,7 +209,7 @@ class _Loader:
             request_id=str(uuid.uuid5(REQUEST_NAMESPACE, full_key)),
             idempotency=Idempotency(key=full_key, fingerprint=FINGERPRINT),
         )
-        with _clock_at(self.app, self.at(day)):
+        with clock_at(self.app, self.at(day)):
             result: CommandResult = getattr(self.app, command)(*args, **kwargs, ctx=ctx)
         return result
 

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from api.backdating import clock_at
 from application.context import Actor, CommandContext, CommandResult, Idempotency
 from application.risks import ActionDraft, Risks
 from application.services import Services
@@ -359,22 +358,6 @@ REGISTER: tuple[_Risk, ...] = (
 # Running the plans.
 
 
-@contextmanager
-def _clock_at(app: Risks, moment: datetime) -> Iterator[None]:
-    """Back-date the application's business clock for one command."""
-    own = vars(app)
-    had_own_clock = "clock" in own
-    previous = own.get("clock")
-    app.clock = lambda: moment
-    try:
-        yield
-    finally:
-        if had_own_clock:
-            own["clock"] = previous
-        else:
-            del own["clock"]
-
-
 class _Loader:
     def __init__(self, risks: Risks, now: datetime, seed: int) -> None:
         self.risks = risks
@@ -388,7 +371,7 @@ class _Loader:
             request_id=str(uuid.uuid5(REQUEST_NAMESPACE, full_key)),
             idempotency=Idempotency(key=full_key, fingerprint=FINGERPRINT),
         )
-        with _clock_at(self.risks, self.now - timedelta(days=ago)):
+        with clock_at(self.risks, self.now - timedelta(days=ago)):
             result: CommandResult = getattr(self.risks, command)(**kwargs, ctx=ctx)
         return result
 
