@@ -17,7 +17,14 @@ from statistics import median
 from typing import Any
 
 from projections.listing import Listing
-from projections.projection import Delivery, Projection, cents, money_text, parse_utc, utc_text
+from projections.projection import (
+    Delivery,
+    RowProjection,
+    cents,
+    money_text,
+    parse_utc,
+    utc_text,
+)
 from projections.store import ReadCursor, ReadModelStore
 
 STAGES = (
@@ -45,8 +52,9 @@ def _value(item: Any) -> Any:
     return getattr(item, "value", item)
 
 
-class BudgetsView(Projection):
+class BudgetsView(RowProjection):
     name = "budgets_view"
+    row_table = "budget_rows"
     table_names = ("budget_rows", "budget_lines", "budget_adjustments", "budget_warnings")
     tables = (
         "CREATE TABLE IF NOT EXISTS budget_rows ("
@@ -73,20 +81,6 @@ class BudgetsView(Projection):
 
     def __init__(self) -> None:
         self.sources = ("budgets",)
-
-    @staticmethod
-    def _set(cursor: ReadCursor, delivery: Delivery, assignments: str = "", *values: Any) -> None:
-        """Update the budget's row; every event moves its version."""
-        changes = f"{assignments}, " if assignments else ""
-        cursor.execute(
-            f"UPDATE budget_rows SET {changes}version = ?, updated_at = ? WHERE id = ?",
-            (
-                *values,
-                delivery.notification.originator_version,
-                utc_text(delivery.event.timestamp),
-                str(delivery.notification.originator_id),
-            ),
-        )
 
     @staticmethod
     def _insert_lines(cursor: ReadCursor, budget_id: str, lines: list[dict[str, Any]]) -> None:

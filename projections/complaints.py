@@ -12,7 +12,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from projections.listing import Listing
-from projections.projection import Delivery, Projection, cents, money_text, parse_utc, utc_text
+from projections.projection import (
+    Delivery,
+    RowProjection,
+    cents,
+    money_text,
+    parse_utc,
+    utc_text,
+)
 from projections.store import ReadCursor, ReadModelStore
 
 OPEN_EXCLUDED = ("closed", "withdrawn")
@@ -24,8 +31,9 @@ AGE_BUCKETS = (
 )
 
 
-class ComplaintsView(Projection):
+class ComplaintsView(RowProjection):
     name = "complaints_view"
+    row_table = "complaint_rows"
     table_names = ("complaint_rows",)
     tables = (
         "CREATE TABLE IF NOT EXISTS complaint_rows ("
@@ -43,20 +51,6 @@ class ComplaintsView(Projection):
 
     def __init__(self) -> None:
         self.sources = ("complaints",)
-
-    @staticmethod
-    def _set(cursor: ReadCursor, delivery: Delivery, assignments: str = "", *values: Any) -> None:
-        """Update the complaint's row; every event moves its version."""
-        changes = f"{assignments}, " if assignments else ""
-        cursor.execute(
-            f"UPDATE complaint_rows SET {changes}version = ?, updated_at = ? WHERE id = ?",
-            (
-                *values,
-                delivery.notification.originator_version,
-                utc_text(delivery.event.timestamp),
-                str(delivery.notification.originator_id),
-            ),
-        )
 
     def on_received(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         cursor.execute(

@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from projections.listing import Listing
-from projections.projection import Delivery, Projection, cents, money_text, utc_text
+from projections.projection import Delivery, RowProjection, cents, money_text, utc_text
 from projections.store import ReadCursor, ReadModelStore
 
 
-class CustomersView(Projection):
+class CustomersView(RowProjection):
     name = "customers_view"
+    row_table = "customer_rows"
     table_names = ("customer_rows", "customer_surveys")
     tables = (
         "CREATE TABLE IF NOT EXISTS customer_rows ("
@@ -36,20 +37,6 @@ class CustomersView(Projection):
 
     def __init__(self) -> None:
         self.sources = ("customers",)
-
-    @staticmethod
-    def _set(cursor: ReadCursor, delivery: Delivery, assignments: str = "", *values: Any) -> None:
-        """Update the customer's row; every event moves its version."""
-        changes = f"{assignments}, " if assignments else ""
-        cursor.execute(
-            f"UPDATE customer_rows SET {changes}version = ?, updated_at = ? WHERE id = ?",
-            (
-                *values,
-                delivery.notification.originator_version,
-                utc_text(delivery.event.timestamp),
-                str(delivery.notification.originator_id),
-            ),
-        )
 
     def on_registered(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         personal = event.personal

@@ -35,7 +35,7 @@ from domain.employee import (
     service_years_between,
 )
 from projections.listing import Listing
-from projections.projection import Delivery, Projection, utc_text
+from projections.projection import Delivery, RowProjection, utc_text
 from projections.store import ReadCursor, ReadModelStore
 
 SEPARATED = "separated"
@@ -62,8 +62,9 @@ def _parse_day(text: str | None) -> date | None:
     return None if text is None else date.fromisoformat(text)
 
 
-class EmployeesView(Projection):
+class EmployeesView(RowProjection):
     name = "employees_view"
+    row_table = "employee_rows"
     table_names = (
         "employee_rows",
         "employee_postings",
@@ -102,20 +103,6 @@ class EmployeesView(Projection):
 
     def __init__(self) -> None:
         self.sources = ("employees",)
-
-    @staticmethod
-    def _set(cursor: ReadCursor, delivery: Delivery, assignments: str = "", *values: Any) -> None:
-        """Update the employee's row; every event moves its version."""
-        changes = f"{assignments}, " if assignments else ""
-        cursor.execute(
-            f"UPDATE employee_rows SET {changes}version = ?, updated_at = ? WHERE id = ?",
-            (
-                *values,
-                delivery.notification.originator_version,
-                utc_text(delivery.event.timestamp),
-                str(delivery.notification.originator_id),
-            ),
-        )
 
     # Employment.
 

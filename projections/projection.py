@@ -90,3 +90,25 @@ class Projection(ABC):
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class RowProjection(Projection):
+    """A projection that keeps one row per aggregate in ``row_table`` (keyed by ``id``),
+    with the aggregate's ``version`` and the time of its last event (``updated_at``)."""
+
+    row_table: ClassVar[str]
+
+    def _set(
+        self, cursor: ReadCursor, delivery: Delivery, assignments: str = "", *values: Any
+    ) -> None:
+        """Update the aggregate's row; every event moves its version."""
+        changes = f"{assignments}, " if assignments else ""
+        cursor.execute(
+            f"UPDATE {self.row_table} SET {changes}version = ?, updated_at = ? WHERE id = ?",
+            (
+                *values,
+                delivery.notification.originator_version,
+                utc_text(delivery.event.timestamp),
+                str(delivery.notification.originator_id),
+            ),
+        )

@@ -19,7 +19,7 @@ from typing import Any
 
 from domain.risk import RISK_APPETITE, SCALE, RiskCategory, RiskLevel, RiskStatus
 from projections.listing import Listing
-from projections.projection import Delivery, Projection, utc_text
+from projections.projection import Delivery, RowProjection, utc_text
 from projections.store import ReadCursor, ReadModelStore
 
 UNFINISHED = ("open", "in_progress")
@@ -41,8 +41,9 @@ def _enum(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
-class RisksView(Projection):
+class RisksView(RowProjection):
     name = "risks_view"
+    row_table = "risk_rows"
     table_names = ("risk_rows", "risk_actions", "risk_kris", "risk_warnings")
     tables = (
         "CREATE TABLE IF NOT EXISTS risk_rows ("
@@ -77,20 +78,6 @@ class RisksView(Projection):
 
     def __init__(self) -> None:
         self.sources = ("risks",)
-
-    @staticmethod
-    def _set(cursor: ReadCursor, delivery: Delivery, assignments: str = "", *values: Any) -> None:
-        """Update the risk's row; every event moves its version."""
-        changes = f"{assignments}, " if assignments else ""
-        cursor.execute(
-            f"UPDATE risk_rows SET {changes}version = ?, updated_at = ? WHERE id = ?",
-            (
-                *values,
-                delivery.notification.originator_version,
-                utc_text(delivery.event.timestamp),
-                str(delivery.notification.originator_id),
-            ),
-        )
 
     @staticmethod
     def _open_actions(cursor: ReadCursor, risk_id: str) -> int:
