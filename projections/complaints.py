@@ -80,9 +80,13 @@ class ComplaintsView(RowProjection):
         self._set(
             cursor,
             delivery,
+            # As the domain: triage while waiting on the customer keeps the pause,
+            # and the investigation starts when the clock resumes.
             "severity = ?, department = ?, assignee = ?, first_response_due = ?, "
-            "resolution_due = ?, status = CASE WHEN acknowledged_at IS NULL "
-            "THEN status ELSE 'investigating' END",
+            "resolution_due = ?, "
+            "status = CASE WHEN status = 'acknowledged' THEN 'investigating' ELSE status END, "
+            "status_before_pause = CASE WHEN status_before_pause = 'acknowledged' "
+            "THEN 'investigating' ELSE status_before_pause END",
             event.severity,
             event.department.value,
             event.assignee,
@@ -231,6 +235,8 @@ class ComplaintFacts:
             return None
         if done is not None:
             return done <= due
+        if self.row["status"] == "withdrawn":
+            return None  # withdrawn before any response: not this SLA's to judge
         return False if self.now > due else None
 
     def resolution_met(self) -> bool | None:

@@ -142,15 +142,27 @@ def _where(filters: CustomerFilter, alias: str = "") -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-FUNNEL = (
-    "SELECT {group} AS key, COUNT(*) AS registered, SUM(activated) AS activated, "
+FUNNEL_COUNTS = (
+    "COUNT(*) AS registered, SUM(activated) AS activated, "
     "SUM(CASE WHEN purchases >= 1 THEN 1 ELSE 0 END) AS converted, "
     "SUM(CASE WHEN purchases >= 2 THEN 1 ELSE 0 END) AS loyal, "
     "SUM(CASE WHEN status = 'churned' THEN 1 ELSE 0 END) AS churned, "
     "SUM(CASE WHEN status = 'at_risk' THEN 1 ELSE 0 END) AS at_risk, "
-    "SUM(revenue_cents) AS revenue_cents "
-    "FROM customer_rows{where} GROUP BY {group} ORDER BY {group}"
+    "SUM(revenue_cents) AS revenue_cents"
 )
+
+
+def _funnel(
+    store: ReadModelStore, where: str, params: list[Any], group: str | None = None
+) -> list[dict[str, Any]]:
+    """The funnel's counts, overall (always one row) or per value of ``group``."""
+    if group is None:
+        return store.read(f"SELECT {FUNNEL_COUNTS} FROM customer_rows{where}", params)
+    return store.read(
+        f"SELECT {group} AS key, {FUNNEL_COUNTS} FROM customer_rows{where} "
+        f"GROUP BY {group} ORDER BY {group}",
+        params,
+    )
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -195,11 +207,10 @@ def _satisfaction(store: ReadModelStore, filters: CustomerFilter) -> dict[str, A
 
 def customer_dashboard(store: ReadModelStore, filters: CustomerFilter) -> dict[str, Any]:
     where, params = _where(filters)
-    total = store.read(FUNNEL.format(group="'all'", where=where), params)
-    by_channel = store.read(FUNNEL.format(group="channel", where=where), params)
-    by_month = store.read(FUNNEL.format(group="registered_month", where=where), params)
+    by_channel = _funnel(store, where, params, "channel")
+    by_month = _funnel(store, where, params, "registered_month")
     return {
-        "funnel": _funnel_row(total[0]) if total else _funnel_row({"registered": 0}),
+        "funnel": _funnel_row(_funnel(store, where, params)[0]),
         "by_channel": {str(r["key"]): _funnel_row(r) for r in by_channel},
         "by_registration_month": {str(r["key"]): _funnel_row(r) for r in by_month},
         "satisfaction": _satisfaction(store, filters),
