@@ -234,7 +234,8 @@ def parser() -> argparse.ArgumentParser:
     run = projection_commands.add_parser("run", help="run the projection workers alone")
     run.set_defaults(run=_run_projections)
     rebuild = projection_commands.add_parser(
-        "rebuild", help="drop read models and rebuild them from the event store"
+        "rebuild",
+        help="rebuild read models from the event store beside the live ones, then switch",
     )
     rebuild.add_argument("name", nargs="?", help="one projection (default: all)")
     rebuild.add_argument(

@@ -8,19 +8,26 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import psycopg
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg import sql
 
 from application.base import OpsApplication
 from application.services import Services
 from application.store import StoreConfig
 from projections.lock import ProjectionLock
 from projections.projection import Delivery, Projection
-from projections.store import ReadCursor, ReadModelStore
+from projections.store import REBUILD, ReadCursor, ReadModelStore, discard_shadow
 
 log = logging.getLogger("opsledger.projections")
 
 PAGE_SIZE = 500
 IDLE_WAIT = 0.2
+"""Seconds between polls on SQLite (writes in this process wake the runner at once)."""
+POSTGRES_IDLE_WAIT = 5.0
+"""Seconds between polls on PostgreSQL, a fallback: NOTIFY wakes the runner."""
+LISTEN_RETRY = 1.0
 
 
 @dataclass(frozen=True)
@@ -33,17 +40,33 @@ class ProjectionRunner:
     """Keeps a set of projections up to date with the event logs of ``services``."""
 
     def __init__(
-        self, services: Services, config: StoreConfig, projections: Sequence[Projection]
+        self,
+        services: Services,
+        config: StoreConfig,
+        projections: Sequence[Projection],
+        *,
+        poll_interval: float | None = None,
     ) -> None:
+        self.config = config
         self.apps = {app.name: app for app in services.all()}
         self.projections = list(projections)
         self.stores = {p.name: ReadModelStore(config, p.name) for p in self.projections}
         self.locks = {p.name: ProjectionLock(config, p.name) for p in self.projections}
         for projection in self.projections:
             self.stores[projection.name].create_tables(projection.tables)
+        if poll_interval is None:
+            poll_interval = POSTGRES_IDLE_WAIT if config.postgres is not None else IDLE_WAIT
+        self.poll_interval = poll_interval
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._listener: threading.Thread | None = None
+        self.listening = threading.Event()
+        """Set while the runner listens for PostgreSQL's notifications."""
+        self._known: dict[tuple[str, str], int] = {}
+        """(projection, log) -> a position the projection was seen to have reached."""
+        self.rebuild_pauses: dict[str, float] = {}
+        """How long each projection's last rebuild held live runners back (seconds)."""
 
     def store(self, name: str) -> ReadModelStore:
         return self.stores[name]
@@ -54,20 +77,36 @@ class ProjectionRunner:
         """Apply every event not yet applied; returns how many were applied."""
         return sum(self.catch_up_projection(p) for p in self.projections)
 
-    def catch_up_projection(self, projection: Projection) -> int:
+    def catch_up_projection(
+        self,
+        projection: Projection,
+        store: ReadModelStore | None = None,
+        heads: dict[str, int] | None = None,
+    ) -> int:
+        """Apply the events ``projection`` has not applied yet (to ``store``: by default
+        its live store); skip the logs whose ``heads`` it is known to have reached."""
+        store = store or self.stores[projection.name]
         applied = 0
         for source in projection.sources:
-            while (page := self._next_page(projection, self.apps[source])) > 0:
+            if heads is not None and heads[source] <= self._known.get(
+                (projection.name, source), -1
+            ):
+                continue
+            while (page := self._next_page(projection, self.apps[source], store)) > 0:
                 applied += page
         return applied
 
-    def _next_page(self, projection: Projection, app: OpsApplication) -> int:
-        store = self.stores[projection.name]
+    def _next_page(
+        self, projection: Projection, app: OpsApplication, store: ReadModelStore | None = None
+    ) -> int:
+        store = store or self.stores[projection.name]
         position = store.position(app.name)
         notifications = app.recorder.select_notifications(
             start=position, limit=PAGE_SIZE, inclusive_of_start=False
         )
         if not notifications:
+            if store is self.stores[projection.name]:
+                self._known[projection.name, app.name] = position
             return 0
         deliveries = [Delivery(app.name, n, app.mapper.to_domain_event(n)) for n in notifications]
 
@@ -86,19 +125,49 @@ class ProjectionRunner:
         return len(notifications)
 
     def rebuild(self, name: str) -> int:
-        """Drop one read model and build it again from the whole history.
+        """Build one read model again from the whole history, beside the live one, and
+        switch to it; returns how many events the rebuilt model has applied.
 
-        Readers see the model fill up again while it is rebuilt.
+        Readers and the live runner go on meanwhile: the new model is built in a
+        shadow store with positions of its own. Only to catch the shadow up with
+        the last events and switch does the rebuild take the projection's lock,
+        so live runners pause only for that. Readers see the old model until the
+        switch commits, the rebuilt one after.
         """
         projection = self.projection(name)
-        store, lock = self.stores[name], self.locks[name]
-        lock.acquire(blocking=True)  # no other runner works on it meanwhile
+        live = self.stores[name]
+        # Locks of our own: this runner's may be held by its background thread.
+        one_rebuild = ProjectionLock(self.config, f"{name}.rebuild")
+        lock = ProjectionLock(self.config, name)
+        one_rebuild.acquire(blocking=True)
         try:
-            store.reset(projection.table_names)
-            store.create_tables(projection.tables)
-            return self.catch_up_projection(projection)
+            discard_shadow(self.config, name)  # whatever a crashed rebuild left
+            shadow = ReadModelStore(self.config, name, beside=REBUILD)
+            try:
+                shadow.create_tables(projection.tables)
+                applied = self.catch_up_projection(projection, shadow)
+                lock.acquire(blocking=True)
+                try:
+                    started = time.monotonic()
+                    applied += self.catch_up_projection(projection, shadow)
+                    live.switch_to(shadow, projection.table_names, projection.tables)
+                    paused = self.rebuild_pauses[name] = time.monotonic() - started
+                    log.info(
+                        "%s: rebuilt from %d events; live runners paused %.3fs",
+                        name,
+                        applied,
+                        paused,
+                    )
+                finally:
+                    lock.release()
+            finally:
+                shadow.close()
+                discard_shadow(self.config, name)
         finally:
-            lock.release()
+            lock.close()
+            one_rebuild.close()
+        self._wake.set()  # events that arrived during the switch: apply them now
+        return applied
 
     def projection(self, name: str) -> Projection:
         for projection in self.projections:
@@ -109,7 +178,11 @@ class ProjectionRunner:
     def run_forever(self, stop: threading.Event) -> None:
         """Catch up, then keep catching up as events arrive, until ``stop`` is set."""
         self._stop = stop
-        self._run()
+        self._start_listener()
+        try:
+            self._run()
+        finally:
+            self._stop_listener()
 
     # Lag and waiting.
 
@@ -144,35 +217,105 @@ class ProjectionRunner:
     # Running in the background.
 
     def start(self) -> None:
+        self._start_listener()
         self._thread = threading.Thread(target=self._run, name="projections", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            # Cleared before catching up: a wake-up meanwhile is not lost.
+            self._wake.clear()
             try:
-                applied = sum(self._take_turn(p) for p in self.projections)
+                heads = self._heads()
+                applied = sum(self._take_turn(p, heads) for p in self._behind(heads))
             except Exception:  # keep projecting: a store hiccup must not end the runner
                 log.exception("projection runner: catching up failed; retrying")
                 applied = 0
             if not applied:
-                self._wake.wait(IDLE_WAIT)
-                self._wake.clear()
+                self._wake.wait(self.poll_interval)
 
-    def _take_turn(self, projection: Projection) -> int:
+    def _heads(self) -> dict[str, int]:
+        """The last position of every log a projection follows."""
+        return {
+            name: app.recorder.max_notification_id() or 0
+            for name, app in self.apps.items()
+            if any(name in p.sources for p in self.projections)
+        }
+
+    def _behind(self, heads: dict[str, int]) -> list[Projection]:
+        """The projections with events to apply, as far as this runner knows: one query
+        per log rather than several per projection and log on every wake-up."""
+        return [
+            p
+            for p in self.projections
+            if any(heads[s] > self._known.get((p.name, s), -1) for s in p.sources)
+        ]
+
+    def _take_turn(self, projection: Projection, heads: dict[str, int] | None = None) -> int:
         """Catch one projection up, unless another runner is at it right now."""
         lock = self.locks[projection.name]
         if not lock.acquire(blocking=False):
             return 0
         try:
-            return self.catch_up_projection(projection)
+            return self.catch_up_projection(projection, heads=heads)
         finally:
             lock.release()
+
+    # Waking on PostgreSQL's notifications.
+
+    def _channels(self) -> list[str]:
+        """The NOTIFY channels of the logs the projections follow."""
+        sources = {source for p in self.projections for source in p.sources}
+        return sorted(
+            app.recorder.channel_name
+            for name, app in self.apps.items()
+            if name in sources and isinstance(app.recorder, PostgresApplicationRecorder)
+        )
+
+    def _start_listener(self) -> None:
+        if self.config.postgres is None or not self._channels():
+            return
+        self._listener = threading.Thread(
+            target=self._listen, name="projections-listen", daemon=True
+        )
+        self._listener.start()
+
+    def _listen(self) -> None:
+        """One connection LISTENs on every log's channel; a notification wakes the runner.
+
+        eventsourcing NOTIFYs in the transaction that inserts events, so the
+        notification arrives once they are committed. If the connection fails,
+        the runner polls until it is back.
+        """
+        pg = self.config.postgres
+        assert pg is not None
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(pg.conninfo(), autocommit=True, connect_timeout=5) as conn:
+                    for channel in self._channels():
+                        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                    self.listening.set()
+                    self._wake.set()  # anything written while nobody listened
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self._wake.set()
+            except psycopg.Error:
+                log.warning("projection runner: not listening for new events; polling meanwhile")
+            finally:
+                self.listening.clear()
+            self._stop.wait(LISTEN_RETRY)
+
+    def _stop_listener(self) -> None:
+        if self._listener is not None:
+            self._listener.join(timeout=5)
+            self._listener = None
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self._stop_listener()
 
     def close(self) -> None:
         self.stop()
