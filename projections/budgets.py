@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 from typing import Any
 
-from projections.listing import Listing
+from projections.listing import Listing, where
 from projections.projection import (
     Delivery,
     RowProjection,
@@ -322,14 +322,8 @@ def figures(
 
 
 def _budget_rows(store: ReadModelStore, filters: BudgetFilter) -> list[dict[str, Any]]:
-    clauses, params = [], []
-    for column in ("fiscal_year", "department", "status", "control"):
-        value = getattr(filters, column)
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    where = " WHERE " + " AND ".join(clauses) if clauses else ""
-    return store.read("SELECT * FROM budget_rows" + where + " ORDER BY department, id", params)
+    clause, params = where(budget_listing(filters))
+    return store.read("SELECT * FROM budget_rows" + clause + " ORDER BY department, id", params)
 
 
 def _children(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from projections.listing import Listing
+from projections.listing import Listing, where
 from projections.projection import (
     Delivery,
     RowProjection,
@@ -327,25 +327,8 @@ def _grouped(facts: list[ComplaintFacts], column: str) -> dict[str, Any]:
 
 
 def complaint_rows(store: ReadModelStore, filters: ComplaintFilter) -> list[dict[str, Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, value in (
-        ("channel", filters.channel),
-        ("category", filters.category),
-        ("department", filters.department),
-        ("severity", filters.severity),
-    ):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    if filters.received_from:
-        clauses.append("received_at >= ?")
-        params.append(utc_text(filters.received_from))
-    if filters.received_until:
-        clauses.append("received_at < ?")
-        params.append(utc_text(filters.received_until))
-    where = " WHERE " + " AND ".join(clauses) if clauses else ""
-    return store.read("SELECT * FROM complaint_rows" + where, params)
+    clause, params = where(complaint_listing(filters))
+    return store.read("SELECT * FROM complaint_rows" + clause, params)
 
 
 def complaint_dashboard(

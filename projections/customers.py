@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from projections.listing import Listing
+from projections.listing import Listing, where
 from projections.projection import Delivery, RowProjection, cents, money_text, utc_text
 from projections.store import ReadCursor, ReadModelStore
 
@@ -124,22 +124,7 @@ class CustomerFilter:
 
 
 def _where(filters: CustomerFilter, alias: str = "") -> tuple[str, list[Any]]:
-    prefix = f"{alias}." if alias else ""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if filters.channel:
-        clauses.append(f"{prefix}channel = ?")
-        params.append(filters.channel)
-    if filters.campaign:
-        clauses.append(f"{prefix}campaign = ?")
-        params.append(filters.campaign)
-    if filters.registered_from:
-        clauses.append(f"{prefix}registered_at >= ?")
-        params.append(utc_text(filters.registered_from))
-    if filters.registered_until:
-        clauses.append(f"{prefix}registered_at < ?")
-        params.append(utc_text(filters.registered_until))
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+    return where(customer_listing(filters), f"{alias}." if alias else "")
 
 
 FUNNEL_COUNTS = (

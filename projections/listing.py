@@ -21,6 +21,33 @@ class Listing:
     """Columns to search and the text sought (case-insensitive substring)."""
 
 
+def conditions(listing: Listing, prefix: str = "") -> tuple[list[str], list[Any]]:
+    """The listing's filters as SQL conditions and their parameters; None filters are left out.
+
+    ``prefix`` qualifies the columns (``"c."``) where the table is joined.
+    """
+    clauses: list[str] = []
+    params: list[Any] = []
+    for operator, values in (("=", listing.equal), (">=", listing.at_least), ("<", listing.before)):
+        for column, value in values.items():
+            if value is not None:
+                clauses.append(f"{prefix}{column} {operator} ?")
+                params.append(value)
+    if listing.search is not None and listing.search[1]:
+        columns, text = listing.search
+        clauses.append(
+            "(" + " OR ".join(f"LOWER({prefix}{c}) LIKE ? ESCAPE '\\'" for c in columns) + ")"
+        )
+        params.extend([f"%{_literal(text.lower())}%"] * len(columns))
+    return clauses, params
+
+
+def where(listing: Listing, prefix: str = "") -> tuple[str, list[Any]]:
+    """The listing's filters as a WHERE clause (empty when there are none)."""
+    clauses, params = conditions(listing, prefix)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
 def page(
     store: ReadModelStore,
     listing: Listing,
@@ -30,24 +57,7 @@ def page(
     descending: bool = False,
 ) -> tuple[list[dict[str, Any]], tuple[Any, ...] | None]:
     """One page of rows after the sort key ``after``; and the key of the next page, if any."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, value in listing.equal.items():
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    for column, value in listing.at_least.items():
-        if value is not None:
-            clauses.append(f"{column} >= ?")
-            params.append(value)
-    for column, value in listing.before.items():
-        if value is not None:
-            clauses.append(f"{column} < ?")
-            params.append(value)
-    if listing.search is not None and listing.search[1]:
-        columns, text = listing.search
-        clauses.append("(" + " OR ".join(f"LOWER({c}) LIKE ? ESCAPE '\\'" for c in columns) + ")")
-        params.extend([f"%{_literal(text.lower())}%"] * len(columns))
+    clauses, params = conditions(listing)
     if after is not None:
         keys = ", ".join(listing.order)
         marks = ", ".join("?" * len(listing.order))

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from domain.risk import RISK_APPETITE, SCALE, RiskCategory, RiskLevel, RiskStatus
-from projections.listing import Listing
+from projections.listing import Listing, where
 from projections.projection import Delivery, RowProjection, utc_text
 from projections.store import ReadCursor, ReadModelStore
 
@@ -322,19 +322,7 @@ class RiskFilter:
 
 
 def _where(filters: RiskFilter, alias: str = "") -> tuple[str, list[Any]]:
-    prefix = f"{alias}." if alias else ""
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, value in (
-        ("category", filters.category),
-        ("level", filters.level),
-        ("department", filters.department),
-        ("owner", filters.owner),
-    ):
-        if value is not None:
-            clauses.append(f"{prefix}{column} = ?")
-            params.append(value)
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+    return where(risk_listing(filters), f"{alias}." if alias else "")
 
 
 def _joined(
