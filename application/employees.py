@@ -371,24 +371,29 @@ class Employees(OpsApplication):
     def start_leave(
         self, employee_id: UUID, request_id: UUID, *, on: date | None = None, ctx: CommandContext
     ) -> CommandResult:
-        now = self.clock()
-
-        def act(employee: Employee) -> None:
-            self._known_leave(employee, request_id)
-            check_leave_handler(ctx, employee, own_too=True)
-            employee.start_leave(request_id, on or now.date(), now)
-
-        return self._change(employee_id, ctx, act)
+        return self._leave_step(employee_id, request_id, on, ctx, Employee.start_leave)
 
     @command
     def return_from_leave(
         self, employee_id: UUID, request_id: UUID, *, on: date | None = None, ctx: CommandContext
     ) -> CommandResult:
+        return self._leave_step(employee_id, request_id, on, ctx, Employee.return_from_leave)
+
+    def _leave_step(
+        self,
+        employee_id: UUID,
+        request_id: UUID,
+        on: date | None,
+        ctx: CommandContext,
+        step: Callable[[Employee, UUID, date, datetime], None],
+    ) -> CommandResult:
+        """Approved leave begins or ends (on ``on``, default today): the employee,
+        their manager or hr records it."""
         now = self.clock()
 
         def act(employee: Employee) -> None:
             self._known_leave(employee, request_id)
             check_leave_handler(ctx, employee, own_too=True)
-            employee.return_from_leave(request_id, on or now.date(), now)
+            step(employee, request_id, on or now.date(), now)
 
         return self._change(employee_id, ctx, act)
