@@ -7,12 +7,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     OPSLEDGER_DATA_DIR=/var/lib/opsledger
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml requirements.lock README.md ./
 COPY domain ./domain
 COPY application ./application
 COPY projections ./projections
 COPY api ./api
-RUN pip install . && useradd --system --home /app opsledger \
+RUN pip install --constraint requirements.lock . && useradd --system --home /app opsledger \
     && mkdir -p /var/lib/opsledger && chown opsledger /var/lib/opsledger
 USER opsledger
 
