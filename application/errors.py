@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from domain.errors import NamedError
 
-class ApplicationError(Exception):
+
+class ApplicationError(NamedError):
     slug = "application-error"
     title = "The command could not be handled"
 

@@ -95,119 +95,148 @@ REVIEWS: dict[BudgetReviewStage, tuple[BudgetStatus, BudgetStatus]] = {
 
 
 class FiscalYearOutOfRange(InvalidValue):
-    """The fiscal year must lie between 2000 and 2100."""
+    slug = "fiscal-year-out-of-range"
+    title = "The fiscal year must lie between 2000 and 2100"
 
 
 class BudgetLinesRequired(InvalidValue):
-    """A budget needs at least one line."""
+    slug = "budget-lines-required"
+    title = "A budget needs at least one line"
 
 
 class DuplicateLineCode(InvalidValue):
-    """Each line of a budget has its own account code."""
+    slug = "duplicate-line-code"
+    title = "Each line of a budget has its own account code"
 
 
 class MonthlySplitNotTwelveMonths(InvalidValue):
-    """A monthly split has exactly twelve amounts."""
+    slug = "monthly-split-not-twelve-months"
+    title = "A monthly split has exactly twelve amounts"
 
 
 class MonthlySplitDoesNotSum(InvalidValue):
-    """A line's monthly split must sum to the line's amount."""
+    slug = "monthly-split-does-not-sum"
+    title = "A line's monthly split must sum to the line's amount"
 
 
 class UnknownBudgetLine(InvalidValue):
-    """The budget has no line with this account code."""
+    slug = "unknown-budget-line"
+    title = "The budget has no line with this account code"
 
 
 class ReturnReasonRequired(InvalidValue):
-    """Returning a budget to draft needs a reason."""
+    slug = "return-reason-required"
+    title = "Returning a budget to draft needs a reason"
 
 
 class ActualOutsideFiscalYear(InvalidValue):
-    """An actual is dated inside the budget's fiscal year."""
+    slug = "actual-outside-fiscal-year"
+    title = "An actual is dated inside the budget's fiscal year"
 
 
 class AdjustmentSameLine(InvalidValue):
-    """An adjustment moves money between two different lines."""
+    slug = "adjustment-same-line"
+    title = "An adjustment moves money between two different lines"
 
 
 class NotDepartmentHead(NotPermitted):
-    """Only the department's own head drafts, edits and submits its budget."""
+    slug = "not-department-head"
+    title = "Only the department's own head drafts, edits and submits its budget"
 
 
 class AdjustmentAboveFinanceLimit(NotPermitted):
-    """Adjustments above 10 % of the budget's planned total need management approval."""
+    slug = "adjustment-above-finance-limit"
+    title = "Adjustments above 10 % of the budget's planned total need management approval"
 
 
 class AdjustmentAuthorityMissing(NotPermitted):
-    """Adjustments are approved by finance (up to 10 % of the budget) or management."""
+    slug = "adjustment-authority-missing"
+    title = "Adjustments are approved by finance (up to 10 % of the budget) or management"
 
 
 class BudgetAlreadyExists(RuleViolation):
-    """A department has one budget per fiscal year."""
+    slug = "budget-already-exists"
+    title = "A department has one budget per fiscal year"
 
 
 class BudgetClosed(RuleViolation):
-    """The budget is closed: it only answers reads."""
+    slug = "budget-closed"
+    title = "The budget is closed: it only answers reads"
 
 
 class BudgetNotDraft(RuleViolation):
-    """Only a draft budget can be submitted."""
+    slug = "budget-not-draft"
+    title = "Only a draft budget can be submitted"
 
 
 class BudgetLinesLocked(RuleViolation):
-    """Lines are edited only in draft; an approved line changes only by approved adjustment."""
+    slug = "budget-lines-locked"
+    title = "Lines are edited only in draft; an approved line changes only by approved adjustment"
 
 
 class BudgetStageSkipped(RuleViolation):
-    """Budget stages are passed in order: none can be skipped."""
+    slug = "budget-stage-skipped"
+    title = "Budget stages are passed in order: none can be skipped"
 
 
 class BudgetStageAlreadyPassed(RuleViolation):
-    """The budget has passed this stage already."""
+    slug = "budget-stage-already-passed"
+    title = "The budget has passed this stage already"
 
 
 class BudgetNotActive(RuleViolation):
-    """The command needs an active (board-approved) budget."""
+    slug = "budget-not-active"
+    title = "The command needs an active (board-approved) budget"
 
 
 class DuplicateDocumentRef(RuleViolation):
-    """A document reference is recorded once per budget."""
+    slug = "duplicate-document-ref"
+    title = "A document reference is recorded once per budget"
 
 
 class SpendingExceedsAvailable(RuleViolation):
-    """Under stop control, spending may not exceed a line's available amount."""
+    slug = "spending-exceeds-available"
+    title = "Under stop control, spending may not exceed a line's available amount"
 
 
 class AdjustmentExceedsAvailable(RuleViolation):
-    """A move cannot take more than the source line has available."""
+    slug = "adjustment-exceeds-available"
+    title = "A move cannot take more than the source line has available"
 
 
 class AdjustmentMixesRevenueAndSpending(RuleViolation):
-    """Money moves between revenue lines, or between cost and expense lines, not across."""
+    slug = "adjustment-mixes-revenue-and-spending"
+    title = "Money moves between revenue lines, or between cost and expense lines, not across"
 
 
 class UnknownAdjustment(RuleViolation):
-    """The budget has no adjustment with this id."""
+    slug = "unknown-adjustment"
+    title = "The budget has no adjustment with this id"
 
 
 class AdjustmentNotPending(RuleViolation):
-    """The adjustment was decided already."""
+    slug = "adjustment-not-pending"
+    title = "The adjustment was decided already"
 
 
 class AdjustmentsPending(RuleViolation):
-    """A budget with pending adjustments cannot be closed."""
+    slug = "adjustments-pending"
+    title = "A budget with pending adjustments cannot be closed"
 
 
 class FiscalYearNotReady(RuleViolation):
-    """Not every budget of the fiscal year is ready for this approval: none was approved."""
+    slug = "fiscal-year-not-ready"
+    title = "Not every budget of the fiscal year is ready for this approval: none was approved"
 
 
 class NoBudgetAwaitingApproval(RuleViolation):
-    """No budget of the fiscal year awaits this approval."""
+    slug = "no-budget-awaiting-approval"
+    title = "No budget of the fiscal year awaits this approval"
 
 
 class FiscalYearNotOver(RuleViolation):
-    """A budget is closed at year end, once its fiscal year is over."""
+    slug = "fiscal-year-not-over"
+    title = "A budget is closed at year end, once its fiscal year is over"
 
 
 # Who heads a department's budget.

@@ -8,7 +8,8 @@ from domain.errors import InvalidValue
 
 
 class DateInFuture(InvalidValue):
-    """A business date of something that happened may not lie in the future."""
+    slug = "date-in-future"
+    title = "A business date of something that happened may not lie in the future"
 
 
 def utc(moment: datetime) -> datetime:

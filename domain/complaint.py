@@ -56,75 +56,93 @@ PAUSABLE = frozenset(
 
 
 class SeverityOutOfRange(InvalidValue):
-    """Severity runs from 1 (most severe) to 4."""
+    slug = "severity-out-of-range"
+    title = "Severity runs from 1 (most severe) to 4"
 
 
 class ComplaintWithdrawn(RuleViolation):
-    """The complaint was withdrawn: no command is accepted."""
+    slug = "complaint-withdrawn"
+    title = "The complaint was withdrawn: no command is accepted"
 
 
 class ComplaintClosed(RuleViolation):
-    """The complaint is closed: it can only be reopened."""
+    slug = "complaint-closed"
+    title = "The complaint is closed: it can only be reopened"
 
 
 class ComplaintAlreadyAcknowledged(RuleViolation):
-    """A complaint is acknowledged (first response) once."""
+    slug = "complaint-already-acknowledged"
+    title = "A complaint is acknowledged (first response) once"
 
 
 class ComplaintAlreadyAssessed(RuleViolation):
-    """The complaint's severity was assessed already; reassign it instead."""
+    slug = "complaint-already-assessed"
+    title = "The complaint's severity was assessed already; reassign it instead"
 
 
 class ComplaintNotAssessed(RuleViolation):
-    """The complaint needs a severity assessment first."""
+    slug = "complaint-not-assessed"
+    title = "The complaint needs a severity assessment first"
 
 
 class ComplaintNotInvestigating(RuleViolation):
-    """The command needs the complaint under investigation."""
+    slug = "complaint-not-investigating"
+    title = "The command needs the complaint under investigation"
 
 
 class RootCauseRequired(InvalidValue):
-    """A resolution proposal needs a root cause."""
+    slug = "root-cause-required"
+    title = "A resolution proposal needs a root cause"
 
 
 class NoResolutionProposed(RuleViolation):
-    """There is no resolution proposal awaiting this step."""
+    slug = "no-resolution-proposed"
+    title = "There is no resolution proposal awaiting this step"
 
 
 class ApprovalNotRequired(RuleViolation):
-    """Only severity 1-2 resolution plans need approval."""
+    slug = "approval-not-required"
+    title = "Only severity 1-2 resolution plans need approval"
 
 
 class ResolutionAlreadyApproved(RuleViolation):
-    """The resolution plan was approved already."""
+    slug = "resolution-already-approved"
+    title = "The resolution plan was approved already"
 
 
 class ResolutionNotApproved(RuleViolation):
-    """A severity 1-2 resolution plan needs approval before the response."""
+    slug = "resolution-not-approved"
+    title = "A severity 1-2 resolution plan needs approval before the response"
 
 
 class ComplaintNotResponded(RuleViolation):
-    """The decision must be communicated to the customer first."""
+    slug = "complaint-not-responded"
+    title = "The decision must be communicated to the customer first"
 
 
 class ComplaintNotResolved(RuleViolation):
-    """Closing needs the customer's acceptance or a recorded final decision."""
+    slug = "complaint-not-resolved"
+    title = "Closing needs the customer's acceptance or a recorded final decision"
 
 
 class ComplaintNotClosed(RuleViolation):
-    """Only a closed complaint can be reopened."""
+    slug = "complaint-not-closed"
+    title = "Only a closed complaint can be reopened"
 
 
 class ReopenWindowExpired(RuleViolation):
-    """A closed complaint can be reopened within 30 days of closing."""
+    slug = "reopen-window-expired"
+    title = "A closed complaint can be reopened within 30 days of closing"
 
 
 class ComplaintNotPausable(RuleViolation):
-    """Only an acknowledged, investigated or proposed complaint can wait on the customer."""
+    slug = "complaint-not-pausable"
+    title = "Only an acknowledged, investigated or proposed complaint can wait on the customer"
 
 
 class ComplaintNotPaused(RuleViolation):
-    """The complaint is not waiting on the customer."""
+    slug = "complaint-not-paused"
+    title = "The complaint is not waiting on the customer"
 
 
 class Complaint(Aggregate):

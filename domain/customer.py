@@ -57,67 +57,83 @@ class PersonalData:
 
 
 class ContactRequired(InvalidValue):
-    """A customer needs at least one contact: phone or email."""
+    slug = "contact-required"
+    title = "A customer needs at least one contact: phone or email"
 
 
 class CustomerErased(RuleViolation):
-    """The customer's personal data was erased: only reads are accepted."""
+    slug = "customer-erased"
+    title = "The customer's personal data was erased: only reads are accepted"
 
 
 class WelcomeAlreadySent(RuleViolation):
-    """The welcome message is sent once, on registration."""
+    slug = "welcome-already-sent"
+    title = "The welcome message is sent once, on registration"
 
 
 class CustomerAlreadyActivated(RuleViolation):
-    """A customer is activated only once."""
+    slug = "customer-already-activated"
+    title = "A customer is activated only once"
 
 
 class CustomerChurned(RuleViolation):
-    """The customer has churned: reactivate them first."""
+    slug = "customer-churned"
+    title = "The customer has churned: reactivate them first"
 
 
 class DuplicateOrderRef(RuleViolation):
-    """An order reference is recorded once per customer."""
+    slug = "duplicate-order-ref"
+    title = "An order reference is recorded once per customer"
 
 
 class MembershipNotUpward(RuleViolation):
-    """A membership tier only changes upward."""
+    slug = "membership-not-upward"
+    title = "A membership tier only changes upward"
 
 
 class CustomerNotSegmented(RuleViolation):
-    """An offer needs a segment assigned first."""
+    slug = "customer-not-segmented"
+    title = "An offer needs a segment assigned first"
 
 
 class NoMarketingConsent(RuleViolation):
-    """An offer needs the customer's marketing consent."""
+    slug = "no-marketing-consent"
+    title = "An offer needs the customer's marketing consent"
 
 
 class SurveyAlreadyAnswered(RuleViolation):
-    """A customer answers each survey once."""
+    slug = "survey-already-answered"
+    title = "A customer answers each survey once"
 
 
 class SurveyAnswerEmpty(InvalidValue):
-    """A survey answer needs a CSAT score, an NPS score, or both."""
+    slug = "survey-answer-empty"
+    title = "A survey answer needs a CSAT score, an NPS score, or both"
 
 
 class CsatOutOfRange(InvalidValue):
-    """CSAT is scored 1 to 5."""
+    slug = "csat-out-of-range"
+    title = "CSAT is scored 1 to 5"
 
 
 class NpsOutOfRange(InvalidValue):
-    """NPS is scored 0 to 10."""
+    slug = "nps-out-of-range"
+    title = "NPS is scored 0 to 10"
 
 
 class CustomerNotEngaged(RuleViolation):
-    """Only an activated, converted, loyal or reactivated customer can be flagged at risk."""
+    slug = "customer-not-engaged"
+    title = "Only an activated, converted, loyal or reactivated customer can be flagged at risk"
 
 
 class CustomerAlreadyChurned(RuleViolation):
-    """The customer has churned already."""
+    slug = "customer-already-churned"
+    title = "The customer has churned already"
 
 
 class CustomerNotLapsed(RuleViolation):
-    """Only a churned or at-risk customer can be reactivated."""
+    slug = "customer-not-lapsed"
+    title = "Only a churned or at-risk customer can be reactivated"
 
 
 class Customer(Aggregate):

@@ -126,204 +126,258 @@ class LeaveRequest(TypedDict):
 
 
 class EmployeeSeparated(RuleViolation):
-    """The employee has separated: no further commands are accepted."""
+    slug = "employee-separated"
+    title = "The employee has separated: no further commands are accepted"
 
 
 class PriorServiceInvalid(InvalidValue):
-    """Prior service years must be a decimal between 0 and 60."""
+    slug = "prior-service-invalid"
+    title = "Prior service years must be a decimal between 0 and 60"
 
 
 class BelowMinimumWorkingAge(InvalidValue):
-    """An employee must be at least 16 years old on the hire date."""
+    slug = "below-minimum-working-age"
+    title = "An employee must be at least 16 years old on the hire date"
 
 
 class DateBeforeHire(InvalidValue):
-    """A date in the employee's record cannot lie before the hire date."""
+    slug = "date-before-hire"
+    title = "A date in the employee's record cannot lie before the hire date"
 
 
 class OwnManager(InvalidValue):
-    """An employee cannot be their own manager."""
+    slug = "own-manager"
+    title = "An employee cannot be their own manager"
 
 
 class NotOnProbation(RuleViolation):
-    """Only an employee on probation (hired) can be confirmed."""
+    slug = "not-on-probation"
+    title = "Only an employee on probation (hired) can be confirmed"
 
 
 class AlreadyInDepartment(RuleViolation):
-    """A transfer moves the employee to another department."""
+    slug = "already-in-department"
+    title = "A transfer moves the employee to another department"
 
 
 class TrainingHoursInvalid(InvalidValue):
-    """Training hours must be a positive decimal of at most 1000."""
+    slug = "training-hours-invalid"
+    title = "Training hours must be a positive decimal of at most 1000"
 
 
 class TrainingAlreadyRecorded(RuleViolation):
-    """The same course completed on the same day is recorded once."""
+    slug = "training-already-recorded"
+    title = "The same course completed on the same day is recorded once"
 
 
 class AppraisalCycleInvalid(InvalidValue):
-    """An appraisal cycle is a year, optionally with a half or quarter: 2026, 2026-H1, 2026-Q3."""
+    slug = "appraisal-cycle-invalid"
+    title = (
+        "An appraisal cycle is a year, optionally with a half or quarter: 2026, 2026-H1, 2026-Q3"
+    )
 
 
 class AppraisalAlreadyExists(RuleViolation):
-    """One appraisal per employee per cycle: its goals are set once."""
+    slug = "appraisal-already-exists"
+    title = "One appraisal per employee per cycle: its goals are set once"
 
 
 class AppraisalPeriodInvalid(InvalidValue):
-    """The appraisal period must end after it starts."""
+    slug = "appraisal-period-invalid"
+    title = "The appraisal period must end after it starts"
 
 
 class GoalsRequired(InvalidValue):
-    """An appraisal needs at least one goal."""
+    slug = "goals-required"
+    title = "An appraisal needs at least one goal"
 
 
 class GoalNotMeasurable(InvalidValue):
-    """A SMART goal needs a title, a metric, a finite target and a unit."""
+    slug = "goal-not-measurable"
+    title = "A SMART goal needs a title, a metric, a finite target and a unit"
 
 
 class GoalDeadlineOutsidePeriod(InvalidValue):
-    """A goal's deadline lies inside the appraisal cycle's period."""
+    slug = "goal-deadline-outside-period"
+    title = "A goal's deadline lies inside the appraisal cycle's period"
 
 
 class GoalWeightInvalid(InvalidValue):
-    """A goal's weight is a whole number from 1 to 100."""
+    slug = "goal-weight-invalid"
+    title = "A goal's weight is a whole number from 1 to 100"
 
 
 class GoalWeightsNotHundred(InvalidValue):
-    """The weights of an appraisal's goals sum to 100."""
+    slug = "goal-weights-not-hundred"
+    title = "The weights of an appraisal's goals sum to 100"
 
 
 class AppraisalGoalsNotSet(RuleViolation):
-    """The appraisal starts with its goals: set them first."""
+    slug = "appraisal-goals-not-set"
+    title = "The appraisal starts with its goals: set them first"
 
 
 class AppraisalFinalized(RuleViolation):
-    """The appraisal is finalized: its reviews and rating cannot change."""
+    slug = "appraisal-finalized"
+    title = "The appraisal is finalized: its reviews and rating cannot change"
 
 
 class ReviewScoreOutOfRange(InvalidValue):
-    """A review score runs from 1 to 5."""
+    slug = "review-score-out-of-range"
+    title = "A review score runs from 1 to 5"
 
 
 class ReviewAlreadySubmitted(RuleViolation):
-    """A submitted review cannot change: each reviewer submits one review of each kind."""
+    slug = "review-already-submitted"
+    title = "A submitted review cannot change: each reviewer submits one review of each kind"
 
 
 class ReviewerRequired(InvalidValue):
-    """Name the reviewer: hr records reviews on behalf of a named employee."""
+    slug = "reviewer-required"
+    title = "Name the reviewer: hr records reviews on behalf of a named employee"
 
 
 class SelfReviewByAnother(NotPermitted):
-    """Only the employee writes their self review."""
+    slug = "self-review-by-another"
+    title = "Only the employee writes their self review"
 
 
 class SelfReviewMissing(RuleViolation):
-    """No manager review before the self review."""
+    slug = "self-review-missing"
+    title = "No manager review before the self review"
 
 
 class EmployeeHasNoManager(RuleViolation):
-    """The employee has no manager to write the manager review."""
+    slug = "employee-has-no-manager"
+    title = "The employee has no manager to write the manager review"
 
 
 class ReviewerNotManager(NotPermitted):
-    """Only the employee's manager writes the manager review."""
+    slug = "reviewer-not-manager"
+    title = "Only the employee's manager writes the manager review"
 
 
 class ManagerReviewMissing(RuleViolation):
-    """Peer reviews follow the manager review."""
+    slug = "manager-review-missing"
+    title = "Peer reviews follow the manager review"
 
 
 class PeerIsEmployee(NotPermitted):
-    """A peer review is never written by the employee."""
+    slug = "peer-is-employee"
+    title = "A peer review is never written by the employee"
 
 
 class PeerIsManager(NotPermitted):
-    """A peer review is never written by the employee's manager."""
+    slug = "peer-is-manager"
+    title = "A peer review is never written by the employee's manager"
 
 
 class PeerReviewsMissing(RuleViolation):
-    """Finalizing needs the self review, the manager review and at least two peer reviews."""
+    slug = "peer-reviews-missing"
+    title = "Finalizing needs the self review, the manager review and at least two peer reviews"
 
 
 class RatingOutOfRange(InvalidValue):
-    """The final rating runs from 1 to 5."""
+    slug = "rating-out-of-range"
+    title = "The final rating runs from 1 to 5"
 
 
 class AppraisalNotFinalized(RuleViolation):
-    """The appraisal must be finalized first."""
+    slug = "appraisal-not-finalized"
+    title = "The appraisal must be finalized first"
 
 
 class ImprovementPlanAlreadyRecorded(RuleViolation):
-    """The appraisal's improvement plan was recorded already."""
+    slug = "improvement-plan-already-recorded"
+    title = "The appraisal's improvement plan was recorded already"
 
 
 class RewardEmpty(InvalidValue):
-    """A reward is a bonus, a promotion, an honorary title, or several of them."""
+    slug = "reward-empty"
+    title = "A reward is a bonus, a promotion, an honorary title, or several of them"
 
 
 class BenefitAlreadyRecorded(RuleViolation):
     """Enrolments happen once; health checks and birthday benefits once a year;
     a holiday benefit once per holiday and year."""
 
+    slug = "benefit-already-recorded"
+    title = "Enrolments happen once; health checks and birthday benefits once a year;"
+
 
 class BirthdayUnknown(RuleViolation):
-    """A birthday benefit needs the employee's birthday on record."""
+    slug = "birthday-unknown"
+    title = "A birthday benefit needs the employee's birthday on record"
 
 
 class HolidayOccasionRequired(InvalidValue):
-    """A holiday benefit names its holiday."""
+    slug = "holiday-occasion-required"
+    title = "A holiday benefit names its holiday"
 
 
 class LeavePeriodInvalid(InvalidValue):
-    """Leave ends on or after the day it starts."""
+    slug = "leave-period-invalid"
+    title = "Leave ends on or after the day it starts"
 
 
 class LeaveSpansYears(InvalidValue):
-    """Annual leave is counted per calendar year: one request stays within one year."""
+    slug = "leave-spans-years"
+    title = "Annual leave is counted per calendar year: one request stays within one year"
 
 
 class LeaveDaysInvalid(InvalidValue):
-    """Leave days run from 1 to the number of calendar days in the period."""
+    slug = "leave-days-invalid"
+    title = "Leave days run from 1 to the number of calendar days in the period"
 
 
 class LeaveOverlaps(RuleViolation):
-    """A leave request may not overlap another pending or approved one."""
+    slug = "leave-overlaps"
+    title = "A leave request may not overlap another pending or approved one"
 
 
 class LeaveBalanceExceeded(RuleViolation):
-    """The request exceeds the year's remaining paid annual leave."""
+    slug = "leave-balance-exceeded"
+    title = "The request exceeds the year's remaining paid annual leave"
 
 
 class LeaveRequestNotFound(RuleViolation):
-    """The employee has no such leave request."""
+    slug = "leave-request-not-found"
+    title = "The employee has no such leave request"
 
 
 class LeaveRequestNotPending(RuleViolation):
-    """Only a pending leave request can be approved or rejected."""
+    slug = "leave-request-not-pending"
+    title = "Only a pending leave request can be approved or rejected"
 
 
 class LeaveNotApproved(RuleViolation):
-    """Only approved leave can start."""
+    slug = "leave-not-approved"
+    title = "Only approved leave can start"
 
 
 class AlreadyOnLeave(RuleViolation):
-    """The employee is on leave already."""
+    slug = "already-on-leave"
+    title = "The employee is on leave already"
 
 
 class NotOnLeave(RuleViolation):
-    """The employee is not on this leave."""
+    slug = "not-on-leave"
+    title = "The employee is not on this leave"
 
 
 class ActingForAnother(NotPermitted):
-    """A principal linked to an employee acts only as that employee."""
+    slug = "acting-for-another"
+    title = "A principal linked to an employee acts only as that employee"
 
 
 class NoEmployeeIdentity(NotPermitted):
-    """Only hr, or a principal linked to the employee concerned, may do this."""
+    slug = "no-employee-identity"
+    title = "Only hr, or a principal linked to the employee concerned, may do this"
 
 
 class NotTheEmployeesManager(NotPermitted):
-    """Only the employee's manager or hr decide on the employee's leave."""
+    slug = "not-the-employees-manager"
+    title = "Only the employee's manager or hr decide on the employee's leave"
 
 
 # Pure helpers.

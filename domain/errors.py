@@ -1,31 +1,37 @@
-"""Domain errors: one class per rule, each with a stable slug for clients."""
+"""Domain errors: one class per rule, each with its slug and title written out for clients."""
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+class NamedError(Exception):
+    """A refused command that clients know by name: its ``slug`` (the problem type)
+    and ``title``, written out on every class, so that ``grep four-eyes-violation``
+    finds the rule and editing a docstring changes no answer.
 
-
-class DomainError(Exception):
-    """A command refused by a rule of the policy.
-
-    ``slug`` is derived from the class name (``ComplaintNotAssessed`` ->
-    ``complaint-not-assessed``) so that the name of the rule is its identifier.
-    ``fields`` names the offending inputs, where there are any.
+    A subclass without its own ``slug`` and ``title`` is refused as it is defined,
+    so none can inherit its parent's by mistake.
     """
 
-    slug: ClassVar[str] = "domain-error"
-    title: ClassVar[str] = "A business rule refused the command"
+    slug: ClassVar[str]
+    title: ClassVar[str]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.slug = _slug(cls.__name__)
-        if cls.__doc__:
-            cls.title = cls.__doc__.strip().splitlines()[0].rstrip(".")
+        missing = [name for name in ("slug", "title") if name not in vars(cls)]
+        if missing:
+            raise TypeError(f"{cls.__name__} must name its own {' and '.join(missing)}")
+
+
+class DomainError(NamedError):
+    """A command refused by a rule of the policy.
+
+    ``fields`` names the offending inputs, where there are any.
+    """
+
+    slug = "domain-error"
+    title = "A business rule refused the command"
 
     def __init__(self, detail: str, *, fields: tuple[str, ...] = ()) -> None:
         super().__init__(detail)
@@ -34,16 +40,20 @@ class DomainError(Exception):
 
 
 class RuleViolation(DomainError):
-    """The command conflicts with the aggregate's current state or history."""
+    slug = "rule-violation"
+    title = "The command conflicts with the aggregate's current state or history"
 
 
 class InvalidValue(DomainError):
-    """A value is outside what the policy allows."""
+    slug = "invalid-value"
+    title = "A value is outside what the policy allows"
 
 
 class NotPermitted(DomainError):
-    """The acting principal may not do this, whatever their roles."""
+    slug = "not-permitted"
+    title = "The acting principal may not do this, whatever their roles"
 
 
 class FourEyesViolation(NotPermitted):
-    """Nobody approves their own submission."""
+    slug = "four-eyes-violation"
+    title = "Nobody approves their own submission"

@@ -10,15 +10,18 @@ CENT = Decimal("0.01")
 
 
 class InvalidMoneyAmount(InvalidValue):
-    """A money amount must be a finite decimal with at most two decimal places."""
+    slug = "invalid-money-amount"
+    title = "A money amount must be a finite decimal with at most two decimal places"
 
 
 class AmountNotPositive(InvalidValue):
-    """The amount must be greater than zero."""
+    slug = "amount-not-positive"
+    title = "The amount must be greater than zero"
 
 
 class AmountNegative(InvalidValue):
-    """The amount must not be negative."""
+    slug = "amount-negative"
+    title = "The amount must not be negative"
 
 
 def money(value: Decimal | int | str, field: str = "amount") -> Decimal:

@@ -125,43 +125,53 @@ RECENT_READINGS = 12
 
 
 class ScoreOutOfRange(InvalidValue):
-    """Likelihood and impact are each scored 1 to 5."""
+    slug = "score-out-of-range"
+    title = "Likelihood and impact are each scored 1 to 5"
 
 
 class KriValueInvalid(InvalidValue):
-    """A KRI value or threshold must be a finite decimal number, never a float."""
+    slug = "kri-value-invalid"
+    title = "A KRI value or threshold must be a finite decimal number, never a float"
 
 
 class KriThresholdsOutOfOrder(InvalidValue):
-    """KRI thresholds must be in order: amber below red for 'above', above red for 'below'."""
+    slug = "kri-thresholds-out-of-order"
+    title = "KRI thresholds must be in order: amber below red for 'above', above red for 'below'"
 
 
 class UnknownKri(InvalidValue):
-    """The risk has no key risk indicator with this id."""
+    slug = "unknown-kri"
+    title = "The risk has no key risk indicator with this id"
 
 
 class UnknownRiskAction(InvalidValue):
-    """The risk has no treatment action with this id."""
+    slug = "unknown-risk-action"
+    title = "The risk has no treatment action with this id"
 
 
 class CounterpartyRequired(InvalidValue):
-    """Transferring a risk needs the counterparty it is transferred to."""
+    slug = "counterparty-required"
+    title = "Transferring a risk needs the counterparty it is transferred to"
 
 
 class TreatmentActionsRequired(InvalidValue):
-    """Avoiding, reducing or transferring a risk needs at least one action."""
+    slug = "treatment-actions-required"
+    title = "Avoiding, reducing or transferring a risk needs at least one action"
 
 
 class AcceptanceExpiryRequired(InvalidValue):
-    """An accepted risk always has an expiry date for the acceptance."""
+    slug = "acceptance-expiry-required"
+    title = "An accepted risk always has an expiry date for the acceptance"
 
 
 class AcceptanceExpiryNotInFuture(InvalidValue):
-    """The acceptance's expiry date must lie in the future."""
+    slug = "acceptance-expiry-not-in-future"
+    title = "The acceptance's expiry date must lie in the future"
 
 
 class RejectionReasonRequired(InvalidValue):
-    """Rejecting a proposed acceptance needs a reason."""
+    slug = "rejection-reason-required"
+    title = "Rejecting a proposed acceptance needs a reason"
 
 
 class NotRiskOwner(NotPermitted):
@@ -172,77 +182,104 @@ class NotRiskOwner(NotPermitted):
     management role. Nobody else, whatever their other roles.
     """
 
+    slug = "not-risk-owner"
+    title = "Only the risk's owner, or management, may do this"
+
 
 class NotActionOwner(NotPermitted):
-    """Only the action's owner, the risk's owner or management may work an action."""
+    slug = "not-action-owner"
+    title = "Only the action's owner, the risk's owner or management may work an action"
 
 
 class AcceptanceAuthorityMissing(NotPermitted):
-    """Accepting a low or medium risk needs management or the board, a high or critical one the board."""  # noqa: E501
+    slug = "acceptance-authority-missing"
+    title = (
+        "Accepting a low or medium risk needs management or the board, "
+        "a high or critical one the board"
+    )
 
 
 class ProposerCannotDecideAcceptance(FourEyesViolation):
-    """Nobody decides on the acceptance they proposed."""
+    slug = "proposer-cannot-decide-acceptance"
+    title = "Nobody decides on the acceptance they proposed"
 
 
 class RiskClosed(RuleViolation):
-    """The risk is closed: it can only be reopened."""
+    slug = "risk-closed"
+    title = "The risk is closed: it can only be reopened"
 
 
 class RiskNotAssessed(RuleViolation):
-    """The risk needs an (inherent) assessment first."""
+    slug = "risk-not-assessed"
+    title = "The risk needs an (inherent) assessment first"
 
 
 class InherentAssessmentLocked(RuleViolation):
-    """The inherent risk is assessed before treatment or after reopening; assess the residual instead."""  # noqa: E501
+    slug = "inherent-assessment-locked"
+    title = (
+        "The inherent risk is assessed before treatment or after reopening; assess the residual "
+        "instead"
+    )
 
 
 class AcceptanceDecisionPending(RuleViolation):
-    """A proposed acceptance awaits its decision first."""
+    slug = "acceptance-decision-pending"
+    title = "A proposed acceptance awaits its decision first"
 
 
 class NoAcceptancePending(RuleViolation):
-    """No acceptance of this risk has been proposed."""
+    slug = "no-acceptance-pending"
+    title = "No acceptance of this risk has been proposed"
 
 
 class ResidualAboveInherent(RuleViolation):
-    """The residual score may never be above the inherent score."""
+    slug = "residual-above-inherent"
+    title = "The residual score may never be above the inherent score"
 
 
 class ResidualReductionUnearned(RuleViolation):
-    """A residual score below the inherent one needs at least one completed action."""
+    slug = "residual-reduction-unearned"
+    title = "A residual score below the inherent one needs at least one completed action"
 
 
 class ActionAlreadyStarted(RuleViolation):
-    """The action is in progress already."""
+    slug = "action-already-started"
+    title = "The action is in progress already"
 
 
 class ActionAlreadyCompleted(RuleViolation):
-    """The action was completed already."""
+    slug = "action-already-completed"
+    title = "The action was completed already"
 
 
 class ActionCancelled(RuleViolation):
-    """The action was cancelled when its plan was replaced."""
+    slug = "action-cancelled"
+    title = "The action was cancelled when its plan was replaced"
 
 
 class KriNameTaken(RuleViolation):
-    """Each key risk indicator of a risk has its own name."""
+    slug = "kri-name-taken"
+    title = "Each key risk indicator of a risk has its own name"
 
 
 class KriReadingOutOfOrder(RuleViolation):
-    """A KRI reading may not be older than the KRI's latest reading."""
+    slug = "kri-reading-out-of-order"
+    title = "A KRI reading may not be older than the KRI's latest reading"
 
 
 class ReviewOutOfOrder(RuleViolation):
-    """A review may not be dated before the risk's previous review."""
+    slug = "review-out-of-order"
+    title = "A review may not be dated before the risk's previous review"
 
 
 class OpenActionsRemain(RuleViolation):
-    """A risk is closed only when none of its actions is open."""
+    slug = "open-actions-remain"
+    title = "A risk is closed only when none of its actions is open"
 
 
 class RiskNotClosed(RuleViolation):
-    """Only a closed risk can be reopened."""
+    slug = "risk-not-closed"
+    title = "Only a closed risk can be reopened"
 
 
 # --------------------------------------------------------------------------

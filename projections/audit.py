@@ -45,6 +45,8 @@ def chain_hash(previous: str, log: str, notification: Notification) -> str:
 
 class AuditTrail(Projection):
     name = "audit"
+    handles_every_event = True
+    """Every event of every log goes into the trail, alike: no handler per event class."""
     table_names = ("audit_events",)
     tables = (
         "CREATE TABLE IF NOT EXISTS audit_events ("

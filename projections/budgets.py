@@ -16,16 +16,22 @@ from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 from typing import Any
 
+from domain.budget import Budget
 from projections.listing import Listing, where
 from projections.projection import (
     Delivery,
     RowProjection,
     cents,
+    events_of,
+    handles,
     money_text,
     parse_utc,
     utc_text,
 )
 from projections.store import ReadCursor, ReadModelStore
+
+BudgetEvents = events_of(Budget)
+"""Budget's event classes, for ``@handles``."""
 
 STAGES = (
     "draft",
@@ -55,6 +61,7 @@ def _value(item: Any) -> Any:
 class BudgetsView(RowProjection):
     name = "budgets_view"
     row_table = "budget_rows"
+    follows = (Budget,)
     table_names = ("budget_rows", "budget_lines", "budget_adjustments", "budget_warnings")
     tables = (
         "CREATE TABLE IF NOT EXISTS budget_rows ("
@@ -94,6 +101,7 @@ class BudgetsView(RowProjection):
 
     # Drafting and the approval cycle.
 
+    @handles(BudgetEvents.Drafted)
     def on_drafted(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         budget_id = str(event.originator_id)
         cursor.execute(
@@ -111,12 +119,14 @@ class BudgetsView(RowProjection):
         )
         self._insert_lines(cursor, budget_id, event.lines)
 
+    @handles(BudgetEvents.LinesReplaced)
     def on_lines_replaced(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         budget_id = str(event.originator_id)
         cursor.execute("DELETE FROM budget_lines WHERE budget_id = ?", (budget_id,))
         self._insert_lines(cursor, budget_id, event.lines)
         self._set(cursor, delivery)
 
+    @handles(BudgetEvents.Submitted)
     def on_submitted(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         at = utc_text(event.at)
         self._set(
@@ -128,6 +138,7 @@ class BudgetsView(RowProjection):
             at,
         )
 
+    @handles(BudgetEvents.FinanceReviewed)
     def on_finance_reviewed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -136,6 +147,7 @@ class BudgetsView(RowProjection):
             utc_text(event.at),
         )
 
+    @handles(BudgetEvents.ManagementApproved)
     def on_management_approved(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -144,6 +156,7 @@ class BudgetsView(RowProjection):
             utc_text(event.at),
         )
 
+    @handles(BudgetEvents.BoardApproved)
     def on_board_approved(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -152,6 +165,7 @@ class BudgetsView(RowProjection):
             utc_text(event.at),
         )
 
+    @handles(BudgetEvents.ReturnedToDraft)
     def on_returned_to_draft(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         # The domain forgets the approvals given so far; the first submission stays.
         self._set(
@@ -161,11 +175,13 @@ class BudgetsView(RowProjection):
             "management_approved_at = NULL, board_approved_at = NULL",
         )
 
+    @handles(BudgetEvents.Closed)
     def on_closed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(cursor, delivery, "status = 'closed', closed_at = ?", utc_text(event.at))
 
     # Execution: actuals and warnings.
 
+    @handles(BudgetEvents.ActualRecorded)
     def on_actual_recorded(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         cursor.execute(
             "UPDATE budget_lines SET actual_cents = actual_cents + ? "
@@ -197,14 +213,17 @@ class BudgetsView(RowProjection):
         )
         self._set(cursor, delivery)
 
+    @handles(BudgetEvents.OverrunWarned)
     def on_overrun_warned(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._warning(cursor, delivery, "overrun", None, event.overrun)
 
+    @handles(BudgetEvents.ThresholdReached)
     def on_threshold_reached(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._warning(cursor, delivery, "threshold", int(event.threshold), event.actual)
 
     # Adjustments: approved ones change the lines' budgets.
 
+    @handles(BudgetEvents.AdjustmentRequested)
     def on_adjustment_requested(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         cursor.execute(
             "INSERT INTO budget_adjustments VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, NULL)",
@@ -233,6 +252,7 @@ class BudgetsView(RowProjection):
             key,
         ).fetchone()
 
+    @handles(BudgetEvents.AdjustmentApproved)
     def on_adjustment_approved(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         adjustment = self._decide(cursor, event, "approved")
         if adjustment is not None:
@@ -244,6 +264,7 @@ class BudgetsView(RowProjection):
                 cursor.execute(move, (-amount, budget_id, adjustment["from_line"]))
         self._set(cursor, delivery)
 
+    @handles(BudgetEvents.AdjustmentRejected)
     def on_adjustment_rejected(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._decide(cursor, event, "rejected")
         self._set(cursor, delivery)

@@ -11,16 +11,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from domain.complaint import Complaint
 from projections.listing import Listing, where
 from projections.projection import (
     Delivery,
     RowProjection,
     cents,
+    events_of,
+    handles,
     money_text,
     parse_utc,
     utc_text,
 )
 from projections.store import ReadCursor, ReadModelStore
+
+ComplaintEvents = events_of(Complaint)
+"""Complaint's event classes, for ``@handles``."""
 
 OPEN_EXCLUDED = ("closed", "withdrawn")
 AGE_BUCKETS = (
@@ -34,6 +40,7 @@ AGE_BUCKETS = (
 class ComplaintsView(RowProjection):
     name = "complaints_view"
     row_table = "complaint_rows"
+    follows = (Complaint,)
     table_names = ("complaint_rows",)
     tables = (
         "CREATE TABLE IF NOT EXISTS complaint_rows ("
@@ -52,6 +59,7 @@ class ComplaintsView(RowProjection):
     def __init__(self) -> None:
         self.sources = ("complaints",)
 
+    @handles(ComplaintEvents.Received)
     def on_received(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         cursor.execute(
             "INSERT INTO complaint_rows VALUES (?, ?, ?, ?, 'received', NULL, NULL, NULL, NULL, "
@@ -67,6 +75,7 @@ class ComplaintsView(RowProjection):
             ),
         )
 
+    @handles(ComplaintEvents.Acknowledged)
     def on_acknowledged(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -76,6 +85,7 @@ class ComplaintsView(RowProjection):
             utc_text(event.at),
         )
 
+    @handles(ComplaintEvents.Assessed)
     def on_assessed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -94,11 +104,13 @@ class ComplaintsView(RowProjection):
             utc_text(event.resolution_due),
         )
 
+    @handles(ComplaintEvents.Assigned)
     def on_assigned(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor, delivery, "department = ?, assignee = ?", event.department.value, event.assignee
         )
 
+    @handles(ComplaintEvents.ResolutionProposed)
     def on_resolution_proposed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         compensation = None if event.compensation is None else cents(event.compensation)
         self._set(
@@ -109,14 +121,15 @@ class ComplaintsView(RowProjection):
             compensation,
         )
 
+    @handles(ComplaintEvents.Responded)
     def on_responded(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(cursor, delivery, "responded_at = ?, status = 'responded'", utc_text(event.at))
 
+    @handles(ComplaintEvents.CustomerAccepted, ComplaintEvents.FinalDecisionRecorded)
     def on_customer_accepted(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(cursor, delivery, "resolved_at = ?, status = 'resolved'", utc_text(event.at))
 
-    on_final_decision_recorded = on_customer_accepted
-
+    @handles(ComplaintEvents.CustomerRejected)
     def on_customer_rejected(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -125,9 +138,11 @@ class ComplaintsView(RowProjection):
             "status = 'investigating'",
         )
 
+    @handles(ComplaintEvents.Closed)
     def on_closed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(cursor, delivery, "closed_at = ?, status = 'closed'", utc_text(event.at))
 
+    @handles(ComplaintEvents.Reopened)
     def on_reopened(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -136,6 +151,7 @@ class ComplaintsView(RowProjection):
             "responded_at = NULL, status = 'investigating'",
         )
 
+    @handles(ComplaintEvents.Paused)
     def on_paused(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -153,6 +169,7 @@ class ComplaintsView(RowProjection):
         since = parse_utc(row["paused_since"]) if row else None
         return 0.0 if since is None else (event.at - since).total_seconds()
 
+    @handles(ComplaintEvents.Resumed)
     def on_resumed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -162,6 +179,7 @@ class ComplaintsView(RowProjection):
             self._paused_until(cursor, event),
         )
 
+    @handles(ComplaintEvents.Withdrawn)
     def on_withdrawn(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -171,6 +189,7 @@ class ComplaintsView(RowProjection):
             self._paused_until(cursor, event),
         )
 
+    @handles(ComplaintEvents.ResolutionApproved)
     def on_resolution_approved(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(cursor, delivery)
 

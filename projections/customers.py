@@ -10,14 +10,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.customer import Customer
 from projections.listing import Listing, where
-from projections.projection import Delivery, RowProjection, cents, money_text, utc_text
+from projections.projection import (
+    Delivery,
+    RowProjection,
+    cents,
+    events_of,
+    handles,
+    money_text,
+    utc_text,
+)
 from projections.store import ReadCursor, ReadModelStore
+
+CustomerEvents = events_of(Customer)
+"""Customer's event classes, for ``@handles``."""
 
 
 class CustomersView(RowProjection):
     name = "customers_view"
     row_table = "customer_rows"
+    follows = (Customer,)
     table_names = ("customer_rows", "customer_surveys")
     tables = (
         "CREATE TABLE IF NOT EXISTS customer_rows ("
@@ -38,6 +51,7 @@ class CustomersView(RowProjection):
     def __init__(self) -> None:
         self.sources = ("customers",)
 
+    @handles(CustomerEvents.Registered)
     def on_registered(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         personal = event.personal
         at = utc_text(event.registered_at)
@@ -59,6 +73,7 @@ class CustomersView(RowProjection):
             ),
         )
 
+    @handles(CustomerEvents.Activated)
     def on_activated(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -67,6 +82,7 @@ class CustomersView(RowProjection):
             "status = CASE WHEN status = 'registered' THEN 'activated' ELSE status END",
         )
 
+    @handles(CustomerEvents.PurchaseRecorded)
     def on_purchase_recorded(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -76,27 +92,35 @@ class CustomersView(RowProjection):
             cents(event.amount),
         )
 
+    @handles(CustomerEvents.MembershipUpgraded)
     def on_membership_upgraded(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(cursor, delivery, "tier = ?", event.tier.value)
 
+    @handles(CustomerEvents.SegmentAssigned)
     def on_segment_assigned(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(cursor, delivery, "segment = ?", event.segment)
 
+    @handles(CustomerEvents.ConsentChanged)
     def on_consent_changed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(cursor, delivery, "marketing_consent = ?", int(event.marketing))
 
+    @handles(CustomerEvents.FlaggedAtRisk)
     def on_flagged_at_risk(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(cursor, delivery, "status = 'at_risk'")
 
+    @handles(CustomerEvents.Churned)
     def on_churned(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(cursor, delivery, "status = 'churned', churned_ever = 1")
 
+    @handles(CustomerEvents.Reactivated)
     def on_reactivated(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(cursor, delivery, "status = 'reactivated'")
 
+    @handles(CustomerEvents.PersonalDataErased)
     def on_personal_data_erased(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(cursor, delivery, "name = NULL, email = NULL, phone = NULL, erased = 1")
 
+    @handles(CustomerEvents.SurveyAnswered)
     def on_survey_answered(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         customer_id = str(event.originator_id)
         row = cursor.execute("SELECT channel FROM customer_rows WHERE id = ?", (customer_id,))
@@ -108,11 +132,9 @@ class CustomersView(RowProjection):
         self._set(cursor, delivery)
 
     # Events that change nothing shown here still move the row's version.
-    def on_welcome_sent(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+    @handles(CustomerEvents.WelcomeSent, CustomerEvents.OfferMade, CustomerEvents.FollowUpLogged)
+    def on_nothing_shown(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(cursor, delivery)
-
-    on_offer_made = on_welcome_sent
-    on_follow_up_logged = on_welcome_sent
 
 
 @dataclass(frozen=True)

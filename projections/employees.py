@@ -30,13 +30,17 @@ from domain.employee import (
     IMPROVEMENT_PLAN_BELOW,
     AppraisalReviewKind,
     AppraisalStatus,
+    Employee,
     TrainingKind,
     annual_leave_entitlement,
     service_years_between,
 )
 from projections.listing import Listing
-from projections.projection import Delivery, RowProjection, utc_text
+from projections.projection import Delivery, RowProjection, events_of, handles, utc_text
 from projections.store import ReadCursor, ReadModelStore
+
+EmployeeEvents = events_of(Employee)
+"""Employee's event classes, for ``@handles``."""
 
 SEPARATED = "separated"
 HEADCOUNT_STATUSES = {"hired": "probation", "active": "active", "on_leave": "on_leave"}
@@ -65,6 +69,7 @@ def _parse_day(text: str | None) -> date | None:
 class EmployeesView(RowProjection):
     name = "employees_view"
     row_table = "employee_rows"
+    follows = (Employee,)
     table_names = (
         "employee_rows",
         "employee_postings",
@@ -106,6 +111,7 @@ class EmployeesView(RowProjection):
 
     # Employment.
 
+    @handles(EmployeeEvents.Hired)
     def on_hired(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         employee_id = str(event.originator_id)
         cursor.execute(
@@ -128,6 +134,7 @@ class EmployeesView(RowProjection):
             (employee_id, event.originator_version, event.department.value, _day(event.hire_date)),
         )
 
+    @handles(EmployeeEvents.Confirmed)
     def on_confirmed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -136,6 +143,7 @@ class EmployeesView(RowProjection):
             _day(event.on),
         )
 
+    @handles(EmployeeEvents.Transferred)
     def on_transferred(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -155,6 +163,7 @@ class EmployeesView(RowProjection):
             ),
         )
 
+    @handles(EmployeeEvents.Separated)
     def on_separated(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -163,17 +172,20 @@ class EmployeesView(RowProjection):
             _day(event.on),
         )
 
+    @handles(EmployeeEvents.Rewarded)
     def on_rewarded(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         if event.promotion_to is None:
             self._set(cursor, delivery)
         else:
             self._set(cursor, delivery, "position = ?", event.promotion_to)
 
+    @handles(EmployeeEvents.BenefitRecorded)
     def on_benefit_recorded(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(cursor, delivery)  # deliberately in no metric
 
     # Training.
 
+    @handles(EmployeeEvents.TrainingCompleted)
     def on_training_completed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         cursor.execute(
             "INSERT INTO employee_trainings VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -191,6 +203,7 @@ class EmployeesView(RowProjection):
 
     # Appraisals.
 
+    @handles(EmployeeEvents.GoalsSet)
     def on_goals_set(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         cursor.execute(
             "INSERT INTO employee_appraisals VALUES "
@@ -210,6 +223,7 @@ class EmployeesView(RowProjection):
             (*values, str(event.originator_id), event.cycle),
         )
 
+    @handles(EmployeeEvents.ReviewSubmitted)
     def on_review_submitted(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         kind = event.kind
         if kind == AppraisalReviewKind.SELF:
@@ -229,6 +243,7 @@ class EmployeesView(RowProjection):
             )
         self._set(cursor, delivery)
 
+    @handles(EmployeeEvents.AppraisalFinalized)
     def on_appraisal_finalized(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._appraisal(
             cursor,
@@ -239,6 +254,7 @@ class EmployeesView(RowProjection):
         )
         self._set(cursor, delivery)
 
+    @handles(EmployeeEvents.ImprovementPlanRecorded)
     def on_improvement_plan_recorded(
         self, cursor: ReadCursor, event: Any, delivery: Delivery
     ) -> None:
@@ -249,6 +265,7 @@ class EmployeesView(RowProjection):
 
     # Leave.
 
+    @handles(EmployeeEvents.LeaveRequested)
     def on_leave_requested(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         cursor.execute(
             "INSERT INTO employee_leave VALUES (?, ?, ?, ?, ?, 'pending', NULL, NULL)",
@@ -269,18 +286,22 @@ class EmployeesView(RowProjection):
             (*values, str(event.request_id)),
         )
 
+    @handles(EmployeeEvents.LeaveApproved)
     def on_leave_approved(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._leave(cursor, event, "status = 'approved'")
         self._set(cursor, delivery)
 
+    @handles(EmployeeEvents.LeaveRejected)
     def on_leave_rejected(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._leave(cursor, event, "status = 'rejected'")
         self._set(cursor, delivery)
 
+    @handles(EmployeeEvents.LeaveStarted)
     def on_leave_started(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._leave(cursor, event, "status = 'started', started_on = ?", _day(event.on))
         self._set(cursor, delivery, "status_before_leave = status, status = 'on_leave'")
 
+    @handles(EmployeeEvents.ReturnedFromLeave)
     def on_returned_from_leave(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._leave(cursor, event, "status = 'completed', returned_on = ?", _day(event.on))
         self._set(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from abc import ABC
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
+from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.persistence import Notification
 
 from projections.store import ReadCursor
@@ -61,35 +61,85 @@ def parse_utc(text: str | None) -> datetime | None:
     )
 
 
+Handler = Callable[[Any, ReadCursor, Any, Delivery], None]
+"""A projection's method for one kind of event: ``(self, cursor, event, delivery)``."""
+THandler = TypeVar("THandler", bound=Callable[..., None])
+HANDLED_EVENTS = "handled_events"
+"""The attribute ``@handles`` leaves on a method: the event classes it handles."""
+
+
+def handles(*event_classes: type[DomainEvent]) -> Callable[[THandler], THandler]:
+    """Make the method the projection's handler of these event classes."""
+
+    def register(method: THandler) -> THandler:
+        setattr(method, HANDLED_EVENTS, event_classes)
+        return method
+
+    return register
+
+
+def events_of(aggregate: type[Aggregate]) -> Any:
+    """The aggregate, for naming its event classes: ``events_of(Customer).Registered``.
+
+    eventsourcing makes an aggregate's event classes from its ``@event`` methods
+    when the class is defined, so a type checker cannot see them; a misspelt one
+    still fails, at import.
+    """
+    return aggregate
+
+
 class Projection(ABC):
     """One read model. ``tables`` are portable DDL (SQLite and PostgreSQL alike:
-    TEXT, BIGINT, DOUBLE PRECISION; money as BIGINT cents; times as ISO text in UTC)."""
+    TEXT, BIGINT, DOUBLE PRECISION; money as BIGINT cents; times as ISO text in UTC).
+
+    Events go to the methods marked ``@handles(SomeAggregate.SomeEvent)``, found
+    once per class. Every event class of the aggregates a projection ``follows``
+    is either handled or listed in ``ignores``: a test holds every projection to
+    that, so an event added to an aggregate cannot be forgotten here unnoticed.
+    A projection that writes every event alike (the audit trail) overrides
+    ``apply_page`` and says ``handles_every_event``.
+    """
 
     name: ClassVar[str]
     sources: tuple[str, ...]
     """The logs (application names) this projection follows."""
+    follows: ClassVar[tuple[type[Aggregate], ...]] = ()
+    """The aggregates in those logs whose events change this read model."""
+    ignores: ClassVar[tuple[type[DomainEvent], ...]] = ()
+    """Event classes of those aggregates that change nothing here, deliberately."""
+    handles_every_event: ClassVar[bool] = False
+    handlers: ClassVar[Mapping[type[DomainEvent], Handler]] = {}
+    """Each handled event class's method, from the ``@handles`` marks."""
     tables: ClassVar[tuple[str, ...]]
     # Table names, dropped and recreated by a rebuild.
     table_names: ClassVar[tuple[str, ...]]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        handlers: dict[type[DomainEvent], Handler] = {}
+        for klass in reversed(cls.__mro__):  # a subclass's handlers win over its bases'
+            marked: dict[type[DomainEvent], Handler] = {}
+            for method in vars(klass).values():
+                for event_class in getattr(method, HANDLED_EVENTS, ()):
+                    if event_class in marked:
+                        raise TypeError(f"{cls.__name__} handles {event_class.__qualname__} twice")
+                    marked[event_class] = method
+            handlers.update(marked)
+        cls.handlers = handlers
+
     def apply(self, cursor: ReadCursor, delivery: Delivery) -> None:
         """Write what ``delivery`` changes; called inside the page's transaction.
 
-        By default an event ``Customer.Registered`` goes to ``on_registered``;
-        events without a handler change nothing here.
+        The event goes to the handler of its class; an ignored event changes nothing.
         """
-        handler = getattr(self, "on_" + _snake(delivery.type), None)
+        handler = self.handlers.get(type(delivery.event))
         if handler is not None:
-            handler(cursor, delivery.event, delivery)
+            handler(self, cursor, delivery.event, delivery)
 
     def apply_page(self, cursor: ReadCursor, deliveries: Sequence[Delivery]) -> None:
         """A page of one log's events, in order, in one transaction."""
         for delivery in deliveries:
             self.apply(cursor, delivery)
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 class RowProjection(Projection):

@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from domain.risk import RISK_APPETITE, SCALE, RiskCategory, RiskLevel, RiskStatus
+from domain.risk import RISK_APPETITE, SCALE, Risk, RiskCategory, RiskLevel, RiskStatus
 from projections.listing import Listing, where
-from projections.projection import Delivery, RowProjection, utc_text
+from projections.projection import Delivery, RowProjection, events_of, handles, utc_text
 from projections.store import ReadCursor, ReadModelStore
+
+RiskEvents = events_of(Risk)
+"""Risk's event classes, for ``@handles``."""
 
 UNFINISHED = ("open", "in_progress")
 UNASSESSED = "unassessed"
@@ -44,6 +47,7 @@ def _enum(value: Any) -> Any:
 class RisksView(RowProjection):
     name = "risks_view"
     row_table = "risk_rows"
+    follows = (Risk,)
     table_names = ("risk_rows", "risk_actions", "risk_kris", "risk_warnings")
     tables = (
         "CREATE TABLE IF NOT EXISTS risk_rows ("
@@ -104,6 +108,7 @@ class RisksView(RowProjection):
 
     # Identification and assessment.
 
+    @handles(RiskEvents.Identified)
     def on_identified(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         cursor.execute(
             "INSERT INTO risk_rows VALUES (?, ?, ?, ?, ?, 'identified', ?, "
@@ -121,6 +126,7 @@ class RisksView(RowProjection):
             ),
         )
 
+    @handles(RiskEvents.Assessed)
     def on_assessed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         # A new inherent assessment is a new baseline: the residual goes (as in the domain).
         self._set(
@@ -139,6 +145,7 @@ class RisksView(RowProjection):
             _day(event.next_review_due),
         )
 
+    @handles(RiskEvents.ResidualAssessed)
     def on_residual_assessed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -155,6 +162,7 @@ class RisksView(RowProjection):
 
     # Treatment and its actions.
 
+    @handles(RiskEvents.TreatmentPlanned)
     def on_treatment_planned(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         risk_id = str(event.originator_id)
         self._cancel(cursor, list(event.cancelled_action_ids))
@@ -178,6 +186,7 @@ class RisksView(RowProjection):
             "acceptance_pending" if accept else "treatment_planned",
         )
 
+    @handles(RiskEvents.ActionStarted)
     def on_action_started(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         cursor.execute(
             "UPDATE risk_actions SET status = 'in_progress' WHERE action_id = ?",
@@ -189,6 +198,7 @@ class RisksView(RowProjection):
             "status = CASE WHEN status = 'treatment_planned' THEN 'treating' ELSE status END",
         )
 
+    @handles(RiskEvents.ActionCompleted)
     def on_action_completed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         cursor.execute(
             "UPDATE risk_actions SET status = 'completed', completed_on = ? WHERE action_id = ?",
@@ -205,6 +215,7 @@ class RisksView(RowProjection):
             "treating" if remaining else "monitoring",
         )
 
+    @handles(RiskEvents.AcceptanceApproved)
     def on_acceptance_approved(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -216,6 +227,7 @@ class RisksView(RowProjection):
             _day(event.expires_on),
         )
 
+    @handles(RiskEvents.AcceptanceRejected)
     def on_acceptance_rejected(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._cancel(cursor, list(event.cancelled_action_ids))
         self._set(
@@ -227,6 +239,7 @@ class RisksView(RowProjection):
 
     # Key risk indicators and early warnings.
 
+    @handles(RiskEvents.KriDefined)
     def on_kri_defined(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         cursor.execute(
             "INSERT INTO risk_kris VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'green', 0, NULL, NULL)",
@@ -243,6 +256,7 @@ class RisksView(RowProjection):
         )
         self._set(cursor, delivery)
 
+    @handles(RiskEvents.KriReadingRecorded)
     def on_kri_reading_recorded(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         # The KRI's status moves with the events below (the domain's own order); a
         # reading that stays in its band leaves it as it was.
@@ -253,6 +267,7 @@ class RisksView(RowProjection):
         )
         self._set(cursor, delivery)
 
+    @handles(RiskEvents.EarlyWarningRaised)
     def on_early_warning_raised(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         risk_id = str(event.originator_id)
         cursor.execute("UPDATE risk_kris SET status = 'red' WHERE kri_id = ?", (str(event.kri_id),))
@@ -279,14 +294,17 @@ class RisksView(RowProjection):
         )
         self._set(cursor, delivery, "open_warnings = ?", self._open_warnings(cursor, risk_id))
 
+    @handles(RiskEvents.KriWatchRaised)
     def on_kri_watch_raised(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._kri_moved(cursor, event, delivery, "amber")
 
+    @handles(RiskEvents.KriBackToNormal)
     def on_kri_back_to_normal(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._kri_moved(cursor, event, delivery, "green")
 
     # Reviews, closing, reopening.
 
+    @handles(RiskEvents.Reviewed)
     def on_reviewed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,
@@ -296,9 +314,11 @@ class RisksView(RowProjection):
             _day(event.next_review_due),
         )
 
+    @handles(RiskEvents.Closed)
     def on_closed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(cursor, delivery, "closed_at = ?, status = 'closed'", utc_text(event.at))
 
+    @handles(RiskEvents.Reopened)
     def on_reopened(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(
             cursor,

@@ -4,7 +4,6 @@ incremental equals rebuilt."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -13,14 +12,13 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from eventsourcing.domain import Aggregate
 
 from api.demo_risks import load_risks_demo
 from application.context import Actor
 from application.risks import ActionDraft, Risks
 from application.services import Services
 from application.store import StoreConfig
-from domain.risk import KriDirection, Risk, RiskCategory, TreatmentStrategy
+from domain.risk import KriDirection, RiskCategory, TreatmentStrategy
 from domain.vocabulary import Department, Role
 from projections.listing import page
 from projections.risks import RiskFilter, RisksView, risk_dashboard, risk_item, risk_listing
@@ -246,24 +244,6 @@ def grid(*cells: tuple[int, int, int]) -> list[list[int]]:
     for likelihood, impact, count in cells:
         counts[likelihood - 1][impact - 1] = count
     return counts
-
-
-# Every event is handled.
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def test_every_risk_event_has_a_handler() -> None:
-    events = {
-        name
-        for name, value in vars(Risk).items()
-        if isinstance(value, type) and issubclass(value, Aggregate.Event)
-    } - {"Event", "Created"}  # the base classes: never stored as such
-    assert len(events) == 16, sorted(events)
-    missing = [name for name in events if not hasattr(RisksView, "on_" + _snake(name))]
-    assert missing == []
 
 
 # The dashboard, against hand-computed figures.
