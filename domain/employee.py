@@ -298,11 +298,11 @@ class RewardEmpty(InvalidValue):
 
 
 class BenefitAlreadyRecorded(RuleViolation):
-    """Enrolments happen once; health checks and birthday benefits once a year;
-    a holiday benefit once per holiday and year."""
-
     slug = "benefit-already-recorded"
-    title = "Enrolments happen once; health checks and birthday benefits once a year;"
+    title = (
+        "Enrolments happen once; health checks and birthday benefits once a year; "
+        "a holiday benefit once per holiday and year"
+    )
 
 
 class BirthdayUnknown(RuleViolation):
