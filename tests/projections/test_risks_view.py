@@ -15,11 +15,11 @@ from uuid import UUID
 import pytest
 from eventsourcing.domain import Aggregate
 
-from api.demo_risks import load_risks_demo
 from application.context import Actor
 from application.risks import ActionDraft, Risks
 from application.services import Services
 from application.store import StoreConfig
+from demo import load_risks_demo
 from domain.risk import KriDirection, Risk, RiskCategory, TreatmentStrategy
 from domain.vocabulary import Department, Role
 from projections.listing import page
