@@ -12,6 +12,7 @@ COPY domain ./domain
 COPY application ./application
 COPY projections ./projections
 COPY api ./api
+COPY demo ./demo
 RUN pip install --constraint requirements.lock . && useradd --system --home /app opsledger \
     && mkdir -p /var/lib/opsledger && chown opsledger /var/lib/opsledger
 USER opsledger

@@ -80,11 +80,8 @@ def _prepare_store(settings: Settings) -> None:
 
 
 def _load_demo(settings: Settings) -> None:
-    from api.demo import load_demo
-    from api.demo_budgets import load_budgets_demo
-    from api.demo_employees import load_employees_demo
-    from api.demo_risks import load_risks_demo
     from application.services import Services
+    from demo import load_budgets_demo, load_demo, load_employees_demo, load_risks_demo
 
     now = datetime.now(UTC)
     services = Services.open(settings.store())

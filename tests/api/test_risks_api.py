@@ -10,11 +10,11 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
-from api.demo_risks import load_risks_demo
 from api.main import create_app
 from api.settings import Settings
 from application.services import Services
 from application.store import StoreConfig
+from demo import load_risks_demo
 from domain.risk import RiskCategory, RiskLevel, RiskStatus
 from tests.api.support import (
     PROBLEM_JSON,

@@ -6,7 +6,6 @@ always stops it, so that no process outlives the test.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import queue
 import re
@@ -392,9 +391,6 @@ def demo_tokens(server: Server) -> dict[str, str]:
     return tokens
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("api.demo") is None, reason="api/demo.py is not there yet"
-)
 def test_serve_demo_prints_a_token_per_role_and_loads_once(
     store_config: StoreConfig, tmp_path: Path
 ) -> None:

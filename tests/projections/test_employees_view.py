@@ -12,10 +12,10 @@ from uuid import UUID
 
 import pytest
 
-from api.demo_employees import load_employees_demo
 from application.context import Actor
 from application.services import Services
 from application.store import StoreConfig
+from demo import load_employees_demo
 from domain.employee import AppraisalReviewKind, BenefitKind, Goal, TrainingKind
 from domain.vocabulary import Department, Role
 from projections.employees import (

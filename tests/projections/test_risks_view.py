@@ -13,11 +13,11 @@ from uuid import UUID
 
 import pytest
 
-from api.demo_risks import load_risks_demo
 from application.context import Actor
 from application.risks import ActionDraft, Risks
 from application.services import Services
 from application.store import StoreConfig
+from demo import load_risks_demo
 from domain.risk import KriDirection, RiskCategory, TreatmentStrategy
 from domain.vocabulary import Department, Role
 from projections.listing import page

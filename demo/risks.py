@@ -20,13 +20,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
-from api.backdating import clock_at
-from application.context import Actor, CommandContext, CommandResult, Idempotency
+from application.context import Actor, CommandResult
 from application.risks import ActionDraft, Risks
 from application.services import Services
+from demo.runner import Command, Keys, Runner, fixed, request_ids_in
 from domain.risk import KriDirection, RiskCategory, TreatmentStrategy
 from domain.vocabulary import Department, Role
 
@@ -363,17 +362,16 @@ class _Loader:
         self.risks = risks
         self.now = now
         self.seed = seed
-
-    def run(self, key: str, actor: Actor, ago: float, command: str, **kwargs: Any) -> CommandResult:
-        full_key = f"demo-risks:{self.seed}:{key}"
-        ctx = CommandContext(
-            actor=actor,
-            request_id=str(uuid.uuid5(REQUEST_NAMESPACE, full_key)),
-            idempotency=Idempotency(key=full_key, fingerprint=FINGERPRINT),
+        self.runner = Runner(
+            Keys(
+                f"demo-risks:{seed}",
+                request_id=request_ids_in(REQUEST_NAMESPACE),
+                fingerprint=fixed(FINGERPRINT),
+            )
         )
-        with clock_at(self.risks, self.now - timedelta(days=ago)):
-            result: CommandResult = getattr(self.risks, command)(**kwargs, ctx=ctx)
-        return result
+
+    def run(self, key: str, actor: Actor, ago: float, command: Command[Risks]) -> CommandResult:
+        return self.runner.run(self.risks, key, actor, self.now - timedelta(days=ago), command)
 
     def risk(self, index: int, plan: _Risk, rng: random.Random) -> UUID:
         key = f"{index:02d}"
@@ -381,15 +379,17 @@ class _Loader:
             f"{key}:identify",
             plan.identified_by,
             plan.ago,
-            "identify_risk",
-            category=plan.category,
-            title=plan.title,
-            description=plan.description,
-            owner=plan.owner.principal,
-            department=plan.department,
-            cause=plan.cause,
-            event=plan.event,
-            consequence=plan.consequence,
+            lambda app, ctx: app.identify_risk(
+                category=plan.category,
+                title=plan.title,
+                description=plan.description,
+                owner=plan.owner.principal,
+                department=plan.department,
+                cause=plan.cause,
+                event=plan.event,
+                consequence=plan.consequence,
+                ctx=ctx,
+            ),
         ).id
         if plan.score is None:
             return risk_id
@@ -412,13 +412,12 @@ class _Loader:
         for n, kri in enumerate(plan.kris):
             self._kri(f"{key}:kri{n}", plan, planned_ago, risk_id, kri, rng)
         if plan.review_ago is not None:
+            note = rng.choice(REVIEW_NOTES)
             self.run(
                 f"{key}:review",
                 plan.owner,
                 plan.review_ago,
-                "record_risk_review",
-                risk_id=risk_id,
-                note=rng.choice(REVIEW_NOTES),
+                lambda app, ctx: app.record_risk_review(risk_id=risk_id, note=note, ctx=ctx),
             )
         if plan.close_ago is not None:
             self._close_and_reopen(key, plan, risk_id)
@@ -429,7 +428,12 @@ class _Loader:
     ) -> None:
         likelihood, impact = score
         self.run(
-            key, actor, ago, "assess_risk", risk_id=risk_id, likelihood=likelihood, impact=impact
+            key,
+            actor,
+            ago,
+            lambda app, ctx: app.assess_risk(
+                risk_id=risk_id, likelihood=likelihood, impact=impact, ctx=ctx
+            ),
         )
 
     def _plan(
@@ -446,15 +450,18 @@ class _Loader:
             ActionDraft(a.title, a.owner.principal, (moment + timedelta(days=a.due_after)).date())
             for a in actions
         ]
+        counterparty = plan.counterparty if strategy == TreatmentStrategy.TRANSFER else None
         result = self.run(
             key,
             plan.owner,
             ago,
-            "plan_treatment",
-            risk_id=risk_id,
-            strategy=strategy,
-            counterparty=plan.counterparty if strategy == TreatmentStrategy.TRANSFER else None,
-            actions=drafts,
+            lambda app, ctx: app.plan_treatment(
+                risk_id=risk_id,
+                strategy=strategy,
+                counterparty=counterparty,
+                actions=drafts,
+                ctx=ctx,
+            ),
         )
         return [UUID(a) for a in result.extra["action_ids"]]
 
@@ -466,11 +473,13 @@ class _Loader:
             f"{key}:acceptance",
             decision.approver,
             ago,
-            "decide_risk_acceptance",
-            risk_id=risk_id,
-            approved=decision.approved,
-            expires_on=expires if decision.approved else None,
-            reason=decision.reason,
+            lambda app, ctx: app.decide_risk_acceptance(
+                risk_id=risk_id,
+                approved=decision.approved,
+                expires_on=expires if decision.approved else None,
+                reason=decision.reason,
+                ctx=ctx,
+            ),
         )
 
     def _work(
@@ -485,26 +494,13 @@ class _Loader:
         last_done = None
         for n, (action, action_id) in enumerate(zip(actions, action_ids, strict=True)):
             if action.started:
-                self.run(
-                    f"{key}:action{n}:start",
-                    action.owner,
-                    planned_ago - 1,
-                    "start_risk_action",
-                    risk_id=risk_id,
-                    action_id=action_id,
-                )
+                self._start(f"{key}:action{n}:start", action, planned_ago - 1, risk_id, action_id)
         # Completions in the order they happened.
         done = sorted((a.done_after, n) for n, a in enumerate(actions) if a.done_after is not None)
         for done_after, n in done:
             last_done = planned_ago - done_after
-            self.run(
-                f"{key}:action{n}:complete",
-                actions[n].owner,
-                last_done,
-                "complete_risk_action",
-                risk_id=risk_id,
-                action_id=action_ids[n],
-                note="已完成并验收",
+            self._complete(
+                f"{key}:action{n}:complete", actions[n], last_done, risk_id, action_ids[n]
             )
         if plan.residual is not None and last_done is not None:
             likelihood, impact = plan.residual
@@ -512,11 +508,30 @@ class _Loader:
                 f"{key}:residual",
                 plan.owner,
                 last_done - 1,
-                "assess_residual_risk",
-                risk_id=risk_id,
-                likelihood=likelihood,
-                impact=impact,
+                lambda app, ctx: app.assess_residual_risk(
+                    risk_id=risk_id, likelihood=likelihood, impact=impact, ctx=ctx
+                ),
             )
+
+    def _start(self, key: str, action: _Action, ago: float, risk_id: UUID, action_id: UUID) -> None:
+        self.run(
+            key,
+            action.owner,
+            ago,
+            lambda app, ctx: app.start_risk_action(risk_id=risk_id, action_id=action_id, ctx=ctx),
+        )
+
+    def _complete(
+        self, key: str, action: _Action, ago: float, risk_id: UUID, action_id: UUID
+    ) -> None:
+        self.run(
+            key,
+            action.owner,
+            ago,
+            lambda app, ctx: app.complete_risk_action(
+                risk_id=risk_id, action_id=action_id, note="已完成并验收", ctx=ctx
+            ),
+        )
 
     def _kri(
         self,
@@ -531,41 +546,61 @@ class _Loader:
             f"{key}:define",
             plan.owner,
             planned_ago,
-            "define_kri",
-            risk_id=risk_id,
-            name=kri.name,
-            metric=kri.metric,
-            direction=kri.direction,
-            amber=Decimal(kri.amber),
-            red=Decimal(kri.red),
-            unit=kri.unit,
+            lambda app, ctx: app.define_kri(
+                risk_id=risk_id,
+                name=kri.name,
+                metric=kri.metric,
+                direction=kri.direction,
+                amber=Decimal(kri.amber),
+                red=Decimal(kri.red),
+                unit=kri.unit,
+                ctx=ctx,
+            ),
         ).extra["kri_id"]
         # Weekly readings over the last (up to) sixteen weeks, the latest half a day ago.
         weeks = min(16, int((planned_ago - 1) // 7))
         for week, position in enumerate(_shape(kri.shape, weeks, rng)):
-            ago = (weeks - week) * 7 - 6.5
-            self.run(
+            self._reading(
                 f"{key}:reading{week}",
                 plan.owner,
-                ago,
-                "record_kri_reading",
-                risk_id=risk_id,
-                kri_id=UUID(kri_id),
-                value=_value(kri, position),
+                (weeks - week) * 7 - 6.5,
+                risk_id,
+                UUID(kri_id),
+                _value(kri, position),
             )
+
+    def _reading(
+        self, key: str, actor: Actor, ago: float, risk_id: UUID, kri_id: UUID, value: Decimal
+    ) -> None:
+        self.run(
+            key,
+            actor,
+            ago,
+            lambda app, ctx: app.record_kri_reading(
+                risk_id=risk_id, kri_id=kri_id, value=value, ctx=ctx
+            ),
+        )
 
     def _close_and_reopen(self, key: str, plan: _Risk, risk_id: UUID) -> None:
         assert plan.close_ago is not None
         self.run(
-            f"{key}:close", plan.owner, plan.close_ago, "close_risk",
-            risk_id=risk_id, reason="措施已落实，风险消除",
-        )  # fmt: skip
+            f"{key}:close",
+            plan.owner,
+            plan.close_ago,
+            lambda app, ctx: app.close_risk(
+                risk_id=risk_id, reason="措施已落实，风险消除", ctx=ctx
+            ),
+        )
         if plan.reopen_ago is None:
             return
         self.run(
-            f"{key}:reopen", MANAGER, plan.reopen_ago, "reopen_risk",
-            risk_id=risk_id, reason="双十二秒杀再次出现超卖",
-        )  # fmt: skip
+            f"{key}:reopen",
+            MANAGER,
+            plan.reopen_ago,
+            lambda app, ctx: app.reopen_risk(
+                risk_id=risk_id, reason="双十二秒杀再次出现超卖", ctx=ctx
+            ),
+        )
         if plan.reassess is not None:
             self._assess(f"{key}:reassess", plan.owner, plan.reopen_ago - 1, risk_id, plan.reassess)
 

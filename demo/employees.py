@@ -22,13 +22,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
-from api.backdating import clock_at
-from application.context import Actor, CommandContext, CommandResult, Idempotency
+from application.context import Actor, CommandResult
 from application.employees import Employees
 from application.services import Services
+from demo.runner import Command, Keys, Runner, fixed, request_ids_in
 from domain.employee import AppraisalReviewKind, BenefitKind, Goal, TrainingKind
 from domain.vocabulary import Department, Role
 
@@ -187,6 +186,13 @@ class _Loader:
         self.seed = seed
         self.ids: dict[str, UUID] = {}
         self.people = {p.key: p for p in STAFF}
+        self.runner = Runner(
+            Keys(
+                f"demo-employees:{seed}",
+                request_id=request_ids_in(REQUEST_NAMESPACE),
+                fingerprint=fixed(FINGERPRINT),
+            )
+        )
 
     # Plumbing.
 
@@ -200,18 +206,8 @@ class _Loader:
         role = ROLE_OF[person.department]
         return Actor(f"demo-{key}", frozenset({role}), employee_id=self.ids[key])
 
-    def run(
-        self, key: str, actor: Actor, day: date, command: str, *args: Any, **kwargs: Any
-    ) -> CommandResult:
-        full_key = f"demo-employees:{self.seed}:{key}"
-        ctx = CommandContext(
-            actor=actor,
-            request_id=str(uuid.uuid5(REQUEST_NAMESPACE, full_key)),
-            idempotency=Idempotency(key=full_key, fingerprint=FINGERPRINT),
-        )
-        with clock_at(self.app, self.at(day)):
-            result: CommandResult = getattr(self.app, command)(*args, **kwargs, ctx=ctx)
-        return result
+    def run(self, key: str, actor: Actor, day: date, command: Command[Employees]) -> CommandResult:
+        return self.runner.run(self.app, key, actor, self.at(day), command)
 
     def days_ago(self, days: float) -> date:
         return self.today - timedelta(days=days)
@@ -229,14 +225,16 @@ class _Loader:
             f"{person.key}:hire",
             HR,
             hired_on,
-            "hire_employee",
-            name=person.name,
-            department=department,
-            position=position,
-            manager_id=self.ids[manager] if manager else None,
-            hire_date=hired_on,
-            prior_service_years=Decimal(person.prior_years),
-            birthday=birthday,
+            lambda app, ctx: app.hire_employee(
+                name=person.name,
+                department=department,
+                position=position,
+                manager_id=self.ids[manager] if manager else None,
+                hire_date=hired_on,
+                prior_service_years=Decimal(person.prior_years),
+                birthday=birthday,
+                ctx=ctx,
+            ),
         )
         self.ids[person.key] = result.id
         self.onboard(person, hired_on)
@@ -244,30 +242,33 @@ class _Loader:
     def onboard(self, person: _Person, hired_on: date) -> None:
         key, employee_id = person.key, self.ids[person.key]
         for kind in (BenefitKind.SOCIAL_INSURANCE, BenefitKind.HOUSING_FUND):
-            self.run(
-                f"{key}:enrol:{kind.value}", HR, hired_on, "record_benefit",
-                employee_id, kind=kind, on=hired_on,
-            )  # fmt: skip
+            self.benefit(f"{key}:enrol:{kind.value}", employee_id, kind, hired_on)
         orientation = min(hired_on + timedelta(days=2), self.today)
         self.run(
-            f"{key}:training:onboarding", HR, orientation, "record_training", employee_id,
-            course="New colleague orientation (制度与文化)", kind=TrainingKind.ONBOARDING,
-            hours=Decimal("16"), completed_on=orientation,
+            f"{key}:training:onboarding", HR, orientation,
+            lambda app, ctx: app.record_training(
+                employee_id, course="New colleague orientation (制度与文化)",
+                kind=TrainingKind.ONBOARDING, hours=Decimal("16"), completed_on=orientation,
+                ctx=ctx,
+            ),
         )  # fmt: skip
         confirmed_on = hired_on + timedelta(days=90)
         if confirmed_on <= self.today:
             self.run(
-                f"{key}:confirm", HR, confirmed_on, "confirm_employee", employee_id,
-                on=confirmed_on,
+                f"{key}:confirm", HR, confirmed_on,
+                lambda app, ctx: app.confirm_employee(employee_id, on=confirmed_on, ctx=ctx),
             )  # fmt: skip
 
     def transfer(self, key: str) -> None:
         person = self.people[key]
         moved_on = self.days_ago(400)
         self.run(
-            f"{key}:transfer", HR, moved_on, "transfer_employee", self.ids[key],
-            department=person.department, position=person.position,
-            manager_id=self.ids[person.manager] if person.manager else None, on=moved_on,
+            f"{key}:transfer", HR, moved_on,
+            lambda app, ctx: app.transfer_employee(
+                self.ids[key], department=person.department, position=person.position,
+                manager_id=self.ids[person.manager] if person.manager else None, on=moved_on,
+                ctx=ctx,
+            ),
         )  # fmt: skip
 
     def develop(self, person: _Person) -> None:
@@ -283,15 +284,19 @@ class _Loader:
                 day = date(year, 3 + 3 * n, rng.randint(1, 28))
                 if not employee.hire_date <= day < self.today:
                     continue
-                kind = (
-                    TrainingKind.MANAGEMENT if course in MANAGEMENT_COURSES else TrainingKind.SKILLS
-                )
-                self.run(
-                    f"{person.key}:training:{year}:{n}", HR, day, "record_training", employee_id,
-                    course=course, kind=kind, hours=Decimal(rng.choice(["4", "8", "12", "16"])),
-                    completed_on=day, plan_year=year,
-                )  # fmt: skip
+                hours = Decimal(rng.choice(["4", "8", "12", "16"]))
+                self.training(f"{person.key}:training:{year}:{n}", employee_id, course, hours, day)
             self.benefits(person, year, employee.hire_date, employee.birthday)
+
+    def training(self, key: str, employee_id: UUID, course: str, hours: Decimal, on: date) -> None:
+        kind = TrainingKind.MANAGEMENT if course in MANAGEMENT_COURSES else TrainingKind.SKILLS
+        self.run(
+            key, HR, on,
+            lambda app, ctx: app.record_training(
+                employee_id, course=course, kind=kind, hours=hours, completed_on=on,
+                plan_year=on.year, ctx=ctx,
+            ),
+        )  # fmt: skip
 
     def benefits(self, person: _Person, year: int, hired_on: date, birthday: date | None) -> None:
         employee_id = self.ids[person.key]
@@ -306,11 +311,26 @@ class _Loader:
         for kind, day, occasion, amount in delivered:
             if not hired_on <= day < self.today:
                 continue
-            self.run(
-                f"{person.key}:benefit:{year}:{kind.value}:{occasion}", HR, day,
-                "record_benefit", employee_id, kind=kind, on=day, occasion=occasion,
-                amount=Decimal(amount) if amount else None,
+            self.benefit(
+                f"{person.key}:benefit:{year}:{kind.value}:{occasion}", employee_id, kind, day,
+                occasion=occasion, amount=Decimal(amount) if amount else None,
             )  # fmt: skip
+
+    def benefit(
+        self,
+        key: str,
+        employee_id: UUID,
+        kind: BenefitKind,
+        on: date,
+        occasion: str | None = None,
+        amount: Decimal | None = None,
+    ) -> None:
+        self.run(
+            key, HR, on,
+            lambda app, ctx: app.record_benefit(
+                employee_id, kind=kind, on=on, occasion=occasion, amount=amount, ctx=ctx
+            ),
+        )  # fmt: skip
 
     # Appraisals.
 
@@ -351,10 +371,13 @@ class _Loader:
         prefix = f"{key}:appraisal:{'last' if year < self.today.year else 'current'}"
         hired_on = self.app.get_employee(employee_id).hire_date
         opened = min(max(date(year, 1, 15), hired_on), self.today)
+        goals = self.goals(person, year, rng)
         self.run(
-            f"{prefix}:goals", HR, opened, "set_goals", employee_id, cycle=cycle,
-            period_start=date(year, 1, 1), period_end=date(year, 12, 31),
-            goals=self.goals(person, year, rng),
+            f"{prefix}:goals", HR, opened,
+            lambda app, ctx: app.set_goals(
+                employee_id, cycle=cycle, period_start=date(year, 1, 1),
+                period_end=date(year, 12, 31), goals=goals, ctx=ctx,
+            ),
         )  # fmt: skip
         rating = FIXED_RATINGS.get(key) or rng.choices([3, 4, 5], weights=[4, 5, 2])[0]
         reviewed = min(date(year + 1, 1, 10), self.today) if stage >= 4 else self.today
@@ -362,9 +385,11 @@ class _Loader:
         def review(kind: AppraisalReviewKind, who: str, n: int) -> None:
             score = max(1, min(5, rating + rng.choice([-1, 0, 0, 1])))
             self.run(
-                f"{prefix}:review:{kind.value}:{n}", self.actor(who), reviewed, "submit_review",
-                employee_id, cycle=cycle, kind=kind, score=score,
-                comment=f"{kind.value} review of {person.name}",
+                f"{prefix}:review:{kind.value}:{n}", self.actor(who), reviewed,
+                lambda app, ctx: app.submit_review(
+                    employee_id, cycle=cycle, kind=kind, score=score,
+                    comment=f"{kind.value} review of {person.name}", ctx=ctx,
+                ),
             )  # fmt: skip
 
         steps = [(AppraisalReviewKind.SELF, key), (AppraisalReviewKind.MANAGER, person.manager)]
@@ -374,14 +399,19 @@ class _Loader:
         if stage < 4:
             return
         self.run(
-            f"{prefix}:finalize", HR, reviewed, "finalize_appraisal", employee_id, cycle=cycle,
-            rating=rating, feedback=FEEDBACK[rating],
+            f"{prefix}:finalize", HR, reviewed,
+            lambda app, ctx: app.finalize_appraisal(
+                employee_id, cycle=cycle, rating=rating, feedback=FEEDBACK[rating], ctx=ctx
+            ),
         )  # fmt: skip
         if rating < 3 and key in PLAN_RECORDED:
             self.run(
-                f"{prefix}:plan", HR, reviewed, "record_improvement_plan", employee_id,
-                cycle=cycle, plan="Monthly check-ins on activation experiments; SQL training",
-                due=date(year + 1, 6, 30),
+                f"{prefix}:plan", HR, reviewed,
+                lambda app, ctx: app.record_improvement_plan(
+                    employee_id, cycle=cycle,
+                    plan="Monthly check-ins on activation experiments; SQL training",
+                    due=date(year + 1, 6, 30), ctx=ctx,
+                ),
             )  # fmt: skip
         if rating >= 4:
             self.reward(person, cycle, rating, reviewed, prefix)
@@ -391,15 +421,17 @@ class _Loader:
         promotion = f"senior {person.position}" if person.key == "tech-1" else None
         title = "年度优秀员工 Employee of the year" if rating == 5 else None
         self.run(
-            f"{prefix}:reward", HR, on, "reward_employee", self.ids[person.key], cycle=cycle,
-            bonus=bonus, promotion_to=promotion, honorary_title=title,
+            f"{prefix}:reward", HR, on,
+            lambda app, ctx: app.reward_employee(
+                self.ids[person.key], cycle=cycle, bonus=bonus, promotion_to=promotion,
+                honorary_title=title, ctx=ctx,
+            ),
         )  # fmt: skip
 
     # Leave.
 
     def leave(self, person: _Person, rng: random.Random) -> None:
         """Leave taken last year and this year; a request or two still ahead."""
-        employee_id = self.ids[person.key]
         year = self.today.year
         plans = [
             ("last", date(year - 1, 10, 8), 3),
@@ -409,40 +441,51 @@ class _Loader:
         if person.key == SEPARATED:
             plans = plans[:1]
         for name, start, days in plans:
-            end = start + timedelta(days=days - 1)
-            employee = self.app.get_employee(employee_id)
-            fits = start >= employee.hire_date and start.year == end.year
-            if not fits or employee.leave_balance(start) < days:
-                continue
-            requested = min(start - timedelta(days=14), self.today)
-            request = self.run(
-                f"{person.key}:leave:{name}:request", self.actor(person.key), requested,
-                "request_leave", employee_id, start=start, end=end, days=days,
-            )  # fmt: skip
-            request_id = UUID(request.extra["leave_request_id"])
-            if name == "ahead" and rng.random() < 0.5:
-                continue  # still pending
-            approver = self.actor(person.manager) if person.manager else HR
+            self.take_leave(person, name, start, days, rng)
+
+    def take_leave(
+        self, person: _Person, name: str, start: date, days: int, rng: random.Random
+    ) -> None:
+        """Request ``days`` of leave from ``start`` if they fit; approve, take and return."""
+        employee_id = self.ids[person.key]
+        end = start + timedelta(days=days - 1)
+        employee = self.app.get_employee(employee_id)
+        fits = start >= employee.hire_date and start.year == end.year
+        if not fits or employee.leave_balance(start) < days:
+            return
+        requested = min(start - timedelta(days=14), self.today)
+        request = self.run(
+            f"{person.key}:leave:{name}:request", self.actor(person.key), requested,
+            lambda app, ctx: app.request_leave(
+                employee_id, start=start, end=end, days=days, ctx=ctx
+            ),
+        )  # fmt: skip
+        request_id = UUID(request.extra["leave_request_id"])
+        if name == "ahead" and rng.random() < 0.5:
+            return  # still pending
+        approver = self.actor(person.manager) if person.manager else HR
+        self.run(
+            f"{person.key}:leave:{name}:approve", approver, requested,
+            lambda app, ctx: app.approve_leave(employee_id, request_id, ctx=ctx),
+        )  # fmt: skip
+        if end < self.today:
+            back = end + timedelta(days=1)
             self.run(
-                f"{person.key}:leave:{name}:approve", approver, requested, "approve_leave",
-                employee_id, request_id,
+                f"{person.key}:leave:{name}:start", HR, start,
+                lambda app, ctx: app.start_leave(employee_id, request_id, on=start, ctx=ctx),
             )  # fmt: skip
-            if end < self.today:
-                self.run(
-                    f"{person.key}:leave:{name}:start", HR, start, "start_leave", employee_id,
-                    request_id, on=start,
-                )  # fmt: skip
-                back = end + timedelta(days=1)
-                self.run(
-                    f"{person.key}:leave:{name}:return", HR, back, "return_from_leave",
-                    employee_id, request_id, on=back,
-                )  # fmt: skip
+            self.run(
+                f"{person.key}:leave:{name}:return", HR, back,
+                lambda app, ctx: app.return_from_leave(employee_id, request_id, on=back, ctx=ctx),
+            )  # fmt: skip
 
     def separate(self, key: str) -> None:
         left_on = self.days_ago(45)
         self.run(
-            f"{key}:separate", HR, left_on, "separate_employee", self.ids[key], on=left_on,
-            reason="resigned: moving to Chengdu",
+            f"{key}:separate", HR, left_on,
+            lambda app, ctx: app.separate_employee(
+                self.ids[key], on=left_on, reason="resigned: moving to Chengdu", ctx=ctx
+            ),
         )  # fmt: skip
 
     # The whole company.

@@ -8,8 +8,9 @@ from uuid import UUID
 
 import pytest
 
-from api.demo_employees import STAFF, load_employees_demo
 from application.services import Services
+from demo import load_employees_demo
+from demo.employees import STAFF
 from domain.employee import (
     AppraisalStatus,
     Employee,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from api.demo_budgets import load_budgets_demo
 from application.services import Services
+from demo import load_budgets_demo
 from domain.budget import BudgetAdjustmentStatus, BudgetStatus
 from domain.vocabulary import Department
 

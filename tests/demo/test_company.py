@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from api.demo import DemoSummary, load_demo
 from application.services import Services
+from demo import DemoSummary, load_demo
 from domain.complaint import Complaint, ComplaintStatus
 from domain.customer import Customer, CustomerStatus
 from domain.vocabulary import (

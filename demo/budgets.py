@@ -26,16 +26,15 @@ What it makes for fiscal year Y = now.year:
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
-from typing import Any
 from uuid import UUID
 
-from api.backdating import clock_at
-from application.context import Actor, CommandContext, CommandResult, Idempotency
+from application.budgets import Budgets
+from application.context import Actor, CommandResult
 from application.services import Services
+from demo.runner import Command, Keys, Runner, fixed
 from domain.budget import BudgetControl, BudgetLineCategory, PlannedLine
 from domain.vocabulary import Department, Role
 
@@ -172,24 +171,19 @@ class _Loader:
         self.seed = seed
         self.year = now.year
         self.made: set[UUID] = set()
-
-    def run(
-        self,
-        key: str,
-        actor: Actor,
-        at: datetime,
-        command: Callable[..., CommandResult],
-        *args: Any,
-        **kwargs: Any,
-    ) -> CommandResult:
-        full_key = f"demo:{self.seed}:budgets:{key}"
-        ctx = CommandContext(
-            actor=actor,
-            request_id=f"demo-{full_key}",
-            idempotency=Idempotency(key=full_key, fingerprint=FINGERPRINT),
+        self.runner = Runner(
+            Keys(
+                f"demo:{seed}:budgets",
+                request_id=lambda key: f"demo-{key}",
+                fingerprint=fixed(FINGERPRINT),
+            )
         )
-        with clock_at(self.app, min(at, self.now - timedelta(minutes=5))):
-            return command(*args, ctx=ctx, **kwargs)
+
+    def run(self, key: str, actor: Actor, at: datetime, command: Command[Budgets]) -> CommandResult:
+        """Send ``command`` at ``at``, but never later than five minutes ago."""
+        return self.runner.run(
+            self.app, key, actor, min(at, self.now - timedelta(minutes=5)), command
+        )
 
     def rng(self, key: str) -> random.Random:
         return random.Random(f"{self.seed}:{key}")
@@ -202,41 +196,47 @@ class _Loader:
             f"{year}:{department.value}:draft",
             HEADS[department],
             at,
-            self.app.draft_budget,
-            department=department,
-            fiscal_year=year,
-            control=control,
-            lines=[line.planned() for line in lines],
+            lambda app, ctx: app.draft_budget(
+                department=department,
+                fiscal_year=year,
+                control=control,
+                lines=[line.planned() for line in lines],
+                ctx=ctx,
+            ),
         )
         self.made.add(result.id)
         return result.id
 
     def step(
-        self, budget_id: UUID, label: str, actor: Actor, at: datetime, command: str, **kw: Any
+        self, budget_id: UUID, label: str, actor: Actor, at: datetime, command: Command[Budgets]
     ) -> None:
+        """Send ``command`` on ``budget_id``, keyed by its year, its department and ``label``."""
         budget = self.app.get_budget(budget_id)
         key = f"{budget.fiscal_year}:{budget.department.value}:{label}"
-        self.run(key, actor, at, getattr(self.app, command), budget_id, **kw)
+        self.run(key, actor, at, command)
 
     def submit(self, budget_id: UUID, department: Department, at: datetime, n: int = 1) -> None:
-        self.step(budget_id, f"submit-{n}", HEADS[department], at, "submit_budget")
+        self.step(
+            budget_id, f"submit-{n}", HEADS[department], at,
+            lambda app, ctx: app.submit_budget(budget_id, ctx=ctx),
+        )  # fmt: skip
 
     def review(self, budget_id: UUID, at: datetime, label: str = "finance-review") -> None:
-        self.step(budget_id, label, REVIEWER, at, "review_budget", approved=True)
+        self.step(
+            budget_id, label, REVIEWER, at,
+            lambda app, ctx: app.review_budget(budget_id, approved=True, ctx=ctx),
+        )  # fmt: skip
 
     def approve_individually(self, budget_id: UUID, at: datetime, board: bool) -> None:
         self.step(
-            budget_id, "management", MANAGER, at, "approve_budget_by_management", approved=True
-        )
+            budget_id, "management", MANAGER, at,
+            lambda app, ctx: app.approve_budget_by_management(budget_id, approved=True, ctx=ctx),
+        )  # fmt: skip
         if board:
             self.step(
-                budget_id,
-                "board",
-                BOARD,
-                at + timedelta(days=7),
-                "approve_budget_by_board",
-                approved=True,
-            )
+                budget_id, "board", BOARD, at + timedelta(days=7),
+                lambda app, ctx: app.approve_budget_by_board(budget_id, approved=True, ctx=ctx),
+            )  # fmt: skip
 
     # Execution.
 
@@ -279,13 +279,15 @@ class _Loader:
             key,
             BOOKKEEPER,
             recorded,
-            self.app.record_actual,
-            budget_id,
-            line=line.code,
-            amount=amount,
-            document_ref=f"{prefix}-{year}-{line.code}-{k + 1:02d}",
-            date=on,
-            description=f"{line.description} #{k + 1}",
+            lambda app, ctx: app.record_actual(
+                budget_id,
+                line=line.code,
+                amount=amount,
+                document_ref=f"{prefix}-{year}-{line.code}-{k + 1:02d}",
+                date=on,
+                description=f"{line.description} #{k + 1}",
+                ctx=ctx,
+            ),
         )
 
     def adjustment(
@@ -294,12 +296,26 @@ class _Loader:
         label: str,
         at: datetime,
         decide: tuple[str, Actor] | None,
-        **request: Any,
+        *,
+        to_line: str,
+        amount: Decimal,
+        reason: str,
+        from_line: str | None = None,
     ) -> None:
         budget = self.app.get_budget(budget_id)
         key = f"{budget.fiscal_year}:{budget.department.value}:adjustment:{label}"
         requested = self.run(
-            key, HEADS[budget.department], at, self.app.request_adjustment, budget_id, **request
+            key,
+            HEADS[budget.department],
+            at,
+            lambda app, ctx: app.request_adjustment(
+                budget_id,
+                to_line=to_line,
+                amount=amount,
+                reason=reason,
+                from_line=from_line,
+                ctx=ctx,
+            ),
         )
         if decide is None:
             return
@@ -311,19 +327,19 @@ class _Loader:
                 f"{key}:approve",
                 actor,
                 later,
-                self.app.approve_adjustment,
-                budget_id,
-                adjustment_id,
+                lambda app, ctx: app.approve_adjustment(budget_id, adjustment_id, ctx=ctx),
             )
         else:
             self.run(
                 f"{key}:reject",
                 actor,
                 later,
-                self.app.reject_adjustment,
-                budget_id,
-                adjustment_id,
-                reason="本季度补偿已在客服培训中覆盖 covered by the training line",
+                lambda app, ctx: app.reject_adjustment(
+                    budget_id,
+                    adjustment_id,
+                    reason="本季度补偿已在客服培训中覆盖 covered by the training line",
+                    ctx=ctx,
+                ),
             )
 
     # The year's story.
@@ -339,15 +355,13 @@ class _Loader:
             f"{y}:management-approval",
             MANAGER,
             december + timedelta(days=18),
-            self.app.approve_fiscal_year_by_management,
-            y,
+            lambda app, ctx: app.approve_fiscal_year_by_management(y, ctx=ctx),
         )
         self.run(
             f"{y}:board-approval",
             BOARD,
             december + timedelta(days=27),
-            self.app.approve_fiscal_year_by_board,
-            y,
+            lambda app, ctx: app.approve_fiscal_year_by_board(y, ctx=ctx),
         )
         self.late_departments(y)
         for department, budget_id in ids.items():
@@ -416,9 +430,12 @@ class _Loader:
             "finance-return",
             REVIEWER,
             january + timedelta(days=11),
-            "review_budget",
-            approved=False,
-            reason="房租行缺少新租约条款 the rent line lacks the new lease terms",
+            lambda app, ctx: app.review_budget(
+                admin,
+                approved=False,
+                reason="房租行缺少新租约条款 the rent line lacks the new lease terms",
+                ctx=ctx,
+            ),
         )
         _, lines = PLANS[Department.ADMINISTRATION]
         revised = [
@@ -435,8 +452,7 @@ class _Loader:
             "revise-lines",
             HEADS[Department.ADMINISTRATION],
             january + timedelta(days=13),
-            "replace_budget_lines",
-            lines=revised,
+            lambda app, ctx: app.replace_budget_lines(admin, lines=revised, ctx=ctx),
         )
         self.submit(admin, Department.ADMINISTRATION, january + timedelta(days=14), n=2)
 
@@ -451,7 +467,10 @@ class _Loader:
         self.review(sales, december + timedelta(days=11))
         self.approve_individually(sales, december + timedelta(days=18), board=True)
         self.actuals(sales, Department.SALES, y, 12, range(12))
-        self.step(sales, "close", REVIEWER, datetime(y + 1, 1, 8, 10, tzinfo=UTC), "close_budget")
+        self.step(
+            sales, "close", REVIEWER, datetime(y + 1, 1, 8, 10, tzinfo=UTC),
+            lambda app, ctx: app.close_budget(sales, ctx=ctx),
+        )  # fmt: skip
 
 
 def load_budgets_demo(services: Services, *, now: datetime, seed: int = 7) -> int:
