@@ -22,9 +22,9 @@ send() {
   expected=$1 label=$2
   shift 2
   : >"$DATA/answer"
-  status=$(curl -s -o "$DATA/answer" -w '%{http_code}' "$@")
-  if [ "$status" = "$expected" ]; then echo "$status $label"; else
-    echo "$status $label    <- expected $expected"
+  got=$(curl -s -o "$DATA/answer" -w '%{http_code}' "$@")
+  if [ "$got" = "$expected" ]; then echo "$got $label"; else
+    echo "$got $label    <- expected $expected"
     failed=$((failed + 1))
   fi
 }
@@ -58,7 +58,7 @@ for _ in $(seq 60); do # up to 30 s until it answers
   sleep 0.5
 done
 get 200 /health none
-[ "$status" = 200 ] || cat "$DATA/serve.log"
+[ "$got" = 200 ] || cat "$DATA/serve.log"
 
 # A customer, then a complaint about a double charge (safe to retry: Idempotency-Key).
 post 201 /customers "$MKT" '{"name": "王芳", "email": "wang.fang@example.cn", "channel": "search"}'
