@@ -1,4 +1,4 @@
-"""The enumerations clients send (DOMAIN.md, Vocabulary)."""
+"""The enumerations clients send (docs/domain.md, Vocabulary)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The layer order of DESIGN.md, enforced by import-linter on every test run."""
+"""The layer order of docs/architecture.md (Layers), enforced by import-linter on every test run."""
 
 from __future__ import annotations
 

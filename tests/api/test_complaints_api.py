@@ -19,7 +19,7 @@ from tests.api.support import (
     some_id,
 )
 
-# Who may send which complaint command (DOMAIN.md: customer service handles
+# Who may send which complaint command (docs/domain.md §5.1-§5.2: customer service handles
 # complaints; a severity 1-2 plan is approved by management or customer service).
 COMMAND_ROLES: dict[str, set[Role]] = {
     "/complaints": {Role.CUSTOMER_SERVICE},

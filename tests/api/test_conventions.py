@@ -1,4 +1,4 @@
-"""API.md's conventions that hold for every path: auth, problems, request ids, limits,
+"""The conventions of docs/api.md that hold for every path: auth, problems, request ids, limits,
 and "never 500 for anything a client sent"."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""/customers over HTTP: creation, commands, reads, guards and refusals (API.md)."""
+"""/customers over HTTP: creation, commands, reads, guards and refusals (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.api.support import (
 
 REGISTRATION = SAMPLE_BODIES["/customers"]
 
-# Who may send which customer command (DOMAIN.md, "Who acts" and "Customer").
+# Who may send which customer command (docs/domain.md §2 roles and §3.2 customer).
 COMMAND_ROLES: dict[str, set[Role]] = {
     "/customers": {Role.MARKETING},
     "/customers/{id}/activate": {Role.OPERATIONS},
@@ -48,7 +48,7 @@ def test_registration_answers_201_with_location_etag_and_position(api: Api) -> N
     customer_id = answer["id"]
     assert response.headers["location"].endswith(f"/customers/{customer_id}")
     assert response.headers["etag"] == f'"{answer["version"]}"'
-    # Registration records the registration and the welcome message (DOMAIN.md).
+    # Registration records the registration and the welcome message (docs/domain.md §3.2).
     events = api.events("customers", customer_id)
     assert [e["type"] for e in events] == ["Registered", "WelcomeSent"]
     assert answer["version"] == len(events)
@@ -628,7 +628,7 @@ def test_free_text_up_to_10000_characters_is_accepted(api: Api) -> None:
 
 
 def test_purchase_times_are_recorded_in_utc(api: Api) -> None:
-    """API.md: times are ISO 8601 in UTC, also a purchased_at sent with an offset."""
+    """docs/api.md, Values: times are ISO 8601 in UTC, also a purchased_at sent with an offset."""
     customer_id = api.register_customer()
     api.ok(
         f"/customers/{customer_id}/purchases",

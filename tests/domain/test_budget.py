@@ -1,4 +1,4 @@
-"""Budget rules (DOMAIN.md, Budget; policy §7.1-§7.3)."""
+"""Budget rules (docs/domain.md §7; policy §7.1-§7.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Complaint rules (DOMAIN.md, Complaint; policy §5.1, §5.2)."""
+"""Complaint rules (docs/domain.md §5.1-§5.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Customer rules (DOMAIN.md, Customer; policy §3.2, §5.3)."""
+"""Customer rules (docs/domain.md §3.2, §5.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Employee rules (DOMAIN.md, Employee; policy §6; 职工带薪年休假条例 Art. 3)."""
+"""Employee rules (docs/domain.md §6; 职工带薪年休假条例 Art. 3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Risk register rules (DOMAIN.md, Risk; policy §8)."""
+"""Risk register rules (docs/domain.md §8)."""
 
 from __future__ import annotations
 
