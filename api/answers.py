@@ -38,10 +38,19 @@ def read_answer(model: M, version: int, response: Response) -> M:
 
 
 VersionQuery = Annotated[
-    int | None, Query(ge=1, le=2**63 - 1, description="The state as of this version")
+    int | None,
+    Query(
+        ge=1,
+        le=2**63 - 1,
+        description="The state as of this version; not with as_of (422)",
+    ),
 ]
 AsOfQuery = Annotated[
-    Moment | None, Query(description="The state as it stood at this moment (ISO 8601)")
+    Moment | None,
+    Query(
+        description="The state as it stood at this moment (ISO 8601, naive taken as UTC; "
+        "years 1900 to 2200); not with version (422)"
+    ),
 ]
 
 

@@ -33,7 +33,7 @@ from api.answers import (
     read_state,
 )
 from api.deps import Caller, ServicesDep, commanded_by
-from api.schemas.common import CommandOut, EmptyIn, EventsOut
+from api.schemas.common import CommandOut, EmptyRequest, EventsOut
 from application.base import OpsApplication
 from application.context import CommandContext
 from application.services import Services
@@ -48,6 +48,12 @@ def _param(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -
     )
 
 
+def roles_extra(*roles: Role) -> dict[str, Any]:
+    """The OpenAPI extension naming the roles allowed to send a command
+    (``api.openapi`` also ends the operation's description with them)."""
+    return {"x-roles": [role.value for role in roles]}
+
+
 def _signed(endpoint: Callable[..., Any], *params: inspect.Parameter) -> Callable[..., Any]:
     """``endpoint(**values)`` as FastAPI sees it: taking ``params``."""
     endpoint.__signature__ = inspect.Signature(list(params))  # type: ignore[attr-defined]
@@ -60,7 +66,7 @@ class CommandRoutes:
     ``id_name`` names the aggregate id's path parameter; ``path_params`` gives the
     types of other path parameters that are not UUIDs (``{"cycle": CyclePath}``).
     A route's description is its ``doc`` if given, else (with ``describe``) the
-    application method's docstring and the roles allowed.
+    application method's docstring; the roles allowed are the operation's ``x-roles``.
     """
 
     def __init__(
@@ -84,16 +90,12 @@ class CommandRoutes:
         method: Callable[..., Any] = getattr(self.app(services), name)
         return method
 
-    def _describe(self, method: str, roles: tuple[Role, ...], doc: str | None) -> str:
+    def _describe(self, method: str, doc: str | None) -> str:
         if not callable(getattr(self.app_type, method, None)):
             raise AttributeError(f"{self.app_type.__name__} has no command {method}")
-        if doc is not None:
-            return inspect.cleandoc(doc)
-        if not self.describe:
-            return ""
-        doc = (getattr(self.app_type, method).__doc__ or "").strip()
-        allowed = ", ".join(role.value for role in roles)
-        return f"{doc}\n\nRoles: {allowed}.".strip()
+        if doc is None:
+            doc = getattr(self.app_type, method).__doc__ if self.describe else None
+        return inspect.cleandoc(doc or "")
 
     def _path(self, path: str) -> tuple[str, list[inspect.Parameter]]:
         """The route's template under the aggregate's id, and its path parameters."""
@@ -125,7 +127,8 @@ class CommandRoutes:
             status_code=201,
             response_model=CommandOut,
             name=method,
-            description=self._describe(method, roles, doc),
+            description=self._describe(method, doc),
+            openapi_extra=roles_extra(*roles),
         )
 
     def on(
@@ -133,7 +136,7 @@ class CommandRoutes:
         path: str,
         method: str,
         *roles: Role,
-        body: type[BaseModel] = EmptyIn,
+        body: type[BaseModel] = EmptyRequest,
         status_code: int = 200,
         name: str | None = None,
         doc: str | None = None,
@@ -147,7 +150,9 @@ class CommandRoutes:
         extra ids and ``path``, the request's path.
         """
         Context = Annotated[CommandContext, Depends(commanded_by(*roles))]
-        # A command whose fields are all optional may be sent with no body at all.
+        # A command whose fields are all optional may be sent with no body at all:
+        # the body is then not required, its schema the model's (not "model or null",
+        # which generated clients send as a JSON null or fail to send at all).
         optional = not any(field.is_required() for field in body.model_fields.values())
         template, path_params = self._path(path)
 
@@ -179,13 +184,14 @@ class CommandRoutes:
                 _param("services", ServicesDep),
                 _param("request", Request),
                 _param("response", Response),
-                _param("body", body | None, None) if optional else _param("body", body),
+                _param("body", body, None) if optional else _param("body", body),
             ),
             methods=["POST"],
             status_code=status_code,
             response_model=CommandOut,
             name=name or method,
-            description=self._describe(method, roles, doc),
+            description=self._describe(method, doc),
+            openapi_extra=roles_extra(*roles),
         )
 
     def reads(

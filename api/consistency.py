@@ -70,11 +70,19 @@ def processed(runner: ProjectionRunner, projection: str) -> dict[str, str]:
     return {log: f"{log}:{store.position(log)}" for log in runner.projection(projection).sources}
 
 
+MIN_POSITION = (
+    "Wait (up to 5 seconds) until the read model has processed this position: `<log>:<n>`, "
+    "e.g. `complaints:42` from a command's answer. Malformed, or a log the read model does "
+    "not follow: 422; not reached in time: 503 projection-behind with Retry-After."
+)
 MinPositionQuery = Annotated[
+    str | None, Query(description=MIN_POSITION, examples=["complaints:42"])
+]
+MinPositionHeader = Annotated[
     str | None,
-    Query(
-        description="Wait (up to a few seconds) until the read model has processed this "
-        "position, e.g. `complaints:42` from a command's answer"
+    Header(
+        alias="X-Min-Position",
+        description=f"{MIN_POSITION} The query parameter wins when both are given.",
+        examples=["complaints:42"],
     ),
 ]
-MinPositionHeader = Annotated[str | None, Header(alias="X-Min-Position")]

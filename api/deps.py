@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import Problem
 from api.tokens import TokenStore
@@ -20,6 +21,14 @@ from domain.vocabulary import Role
 
 ETAG_PATTERN = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 MAX_IDEMPOTENCY_KEY = 255
+
+# Declares the bearer scheme in the OpenAPI document (so /docs has Authorize) on
+# every operation that needs a caller; the answers to a missing or bad token stay ours.
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="A token from `opsledger token create`: `Authorization: Bearer <token>`",
+)
 
 
 def get_services(request: Request) -> Services:
@@ -35,11 +44,11 @@ def get_tokens(request: Request) -> TokenStore:
 def current_actor(
     request: Request,
     tokens: Annotated[TokenStore, Depends(get_tokens)],
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
 ) -> Actor:
     """The principal named by the bearer token; 401 without a valid one."""
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = credentials.credentials if credentials is not None else ""
+    if not token.strip():
         raise Problem(
             401,
             "unauthenticated",
@@ -108,14 +117,36 @@ async def _fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='The version the command expects, as its ETag (`"3"`, `W/"3"` or `3`): '
+        "412 version-mismatch (with current_version and the current ETag) if the aggregate "
+        "has another; `*` or no header: no check; anything else: 400 malformed-if-match",
+        examples=['"3"'],
+    ),
+]
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description=f"1 to {MAX_IDEMPOTENCY_KEY} characters (else 400 "
+        "malformed-idempotency-key): a retry with the same key and body answers the first "
+        "result; the same key with another body is refused (422 idempotency-key-reused)",
+        examples=["call-2291"],
+    ),
+]
+
+
 def commanded_by(*roles: Role) -> Callable[..., Awaitable[CommandContext]]:
     """The dependency that turns a request into a CommandContext, for callers with ``roles``."""
 
     async def build(
         request: Request,
         actor: Annotated[Actor, Depends(allow(*roles))],
-        if_match: Annotated[str | None, Header()] = None,
-        idempotency_key: Annotated[str | None, Header()] = None,
+        if_match: IfMatchHeader = None,
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> CommandContext:
         idempotency = None
         if idempotency_key is not None:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api.logs import configure_logging
 from api.middleware import RequestMiddleware
+from api.openapi import finish_openapi
 from api.problems import install_problem_handlers
 from api.routes import (
     audit,
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=lambda route: route.name,
     )
     install_problem_handlers(app)
+    finish_openapi(app)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
     for module in (
         health,

@@ -80,6 +80,8 @@ def problem_response(
     **extra: Any,
 ) -> JSONResponse:
     body = {"type": slug, "title": title, "status": status, "detail": detail, **extra}
+    if status == 422:  # a ValidationProblem: its errors are always there, if none are named
+        body.setdefault("errors", [])
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -5,25 +5,25 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Body, Depends, Path
 
-from api.commands import CommandRoutes
+from api.commands import CommandRoutes, roles_extra
 from api.deps import Caller, ServicesDep, commanded_by
 from api.schemas.budgets import (
     AdjustmentOut,
     ApprovedBudgetOut,
+    BudgetActualRequest,
+    BudgetAdjustmentRejectRequest,
+    BudgetAdjustmentRequest,
+    BudgetDraftRequest,
+    BudgetLinesRequest,
     BudgetOut,
+    BudgetReviewRequest,
     BudgetSummaryOut,
-    DraftBudgetIn,
     FiscalYearOut,
-    RecordActualIn,
-    RejectAdjustmentIn,
-    ReplaceLinesIn,
-    RequestAdjustmentIn,
-    ReviewIn,
     YearApprovalOut,
 )
-from api.schemas.common import PROBLEM_RESPONSES, EmptyIn
+from api.schemas.common import PROBLEM_RESPONSES, EmptyRequest
 from application.budgets import Budgets
 from application.context import CommandContext, CommandResult
 from domain.budget import FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR, Budget
@@ -55,7 +55,7 @@ FiscalYear = Annotated[int, Path(ge=FIRST_FISCAL_YEAR, le=LAST_FISCAL_YEAR)]
 routes.create(
     "draft_budget",
     *HEAD_ROLES,
-    body=DraftBudgetIn,
+    body=BudgetDraftRequest,
     doc="Draft a department's budget for a fiscal year: one per department and year.",
 )
 
@@ -76,12 +76,16 @@ def budgets_of_year(fiscal_year: FiscalYear, _: Caller, services: ServicesDep) -
     return FiscalYearOut(fiscal_year=fiscal_year, budgets=[BudgetSummaryOut.of(b) for b in budgets])
 
 
-@router.post("/fiscal-years/{fiscal_year}/management-approval", response_model=YearApprovalOut)
+@router.post(
+    "/fiscal-years/{fiscal_year}/management-approval",
+    response_model=YearApprovalOut,
+    openapi_extra=roles_extra(MANAGEMENT),
+)
 def approve_fiscal_year_by_management(
     fiscal_year: FiscalYear,
     ctx: Management,
     services: ServicesDep,
-    body: EmptyIn | None = None,
+    body: EmptyRequest = Body(None),
 ) -> YearApprovalOut:
     """Approve every finance-reviewed budget of the year at once; refuses the lot if any
     budget of the year is not finance-reviewed yet, naming which."""
@@ -89,12 +93,16 @@ def approve_fiscal_year_by_management(
     return _year_answer(result)
 
 
-@router.post("/fiscal-years/{fiscal_year}/board-approval", response_model=YearApprovalOut)
+@router.post(
+    "/fiscal-years/{fiscal_year}/board-approval",
+    response_model=YearApprovalOut,
+    openapi_extra=roles_extra(BOARD),
+)
 def approve_fiscal_year_by_board(
     fiscal_year: FiscalYear,
     ctx: Board,
     services: ServicesDep,
-    body: EmptyIn | None = None,
+    body: EmptyRequest = Body(None),
 ) -> YearApprovalOut:
     """Approve every management-approved budget of the year at once; all or none."""
     result = services.budgets.approve_fiscal_year_by_board(fiscal_year, ctx=ctx)
@@ -115,7 +123,7 @@ routes.on(
     "/lines",
     "replace_budget_lines",
     *HEAD_ROLES,
-    body=ReplaceLinesIn,
+    body=BudgetLinesRequest,
     doc="Replace every line of a draft; approved lines change only by adjustment.",
 )
 routes.on(
@@ -128,29 +136,31 @@ routes.on(
     "/finance-review",
     "review_budget",
     FINANCE,
-    body=ReviewIn,
+    body=BudgetReviewRequest,
     doc="Finance approves (never the submitter) or returns the budget to draft with a reason.",
 )
-routes.on("/management-approval", "approve_budget_by_management", MANAGEMENT, body=ReviewIn)
+routes.on(
+    "/management-approval", "approve_budget_by_management", MANAGEMENT, body=BudgetReviewRequest
+)
 routes.on(
     "/board-approval",
     "approve_budget_by_board",
     BOARD,
-    body=ReviewIn,
+    body=BudgetReviewRequest,
     doc="Board approval makes the budget active: it can be spent against.",
 )
 routes.on(
     "/actuals",
     "record_actual",
     FINANCE,
-    body=RecordActualIn,
+    body=BudgetActualRequest,
     doc="Record spending (or revenue) against a line of an active budget.",
 )
 routes.on(
     "/adjustments",
     "request_adjustment",
     *HEAD_ROLES,
-    body=RequestAdjustmentIn,
+    body=BudgetAdjustmentRequest,
     status_code=201,
     location="/budgets/{budget_id}/adjustments/{adjustment_id}",
     doc="Request a move between lines or an increase; answers its `adjustment_id`.",
@@ -167,6 +177,6 @@ routes.on(
     "reject_adjustment",
     FINANCE,
     MANAGEMENT,
-    body=RejectAdjustmentIn,
+    body=BudgetAdjustmentRejectRequest,
 )
 routes.on("/close", "close_budget", FINANCE, doc="Year-end close, once the fiscal year is over.")

@@ -20,18 +20,18 @@ from api.deps import Caller
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES, Moment
 from api.schemas.complaints import (
-    AcknowledgeIn,
-    AssessIn,
-    AssignIn,
-    CloseIn,
+    ComplaintAcknowledgeRequest,
+    ComplaintAssessRequest,
+    ComplaintAssignRequest,
+    ComplaintCloseRequest,
+    ComplaintCustomerDecisionRequest,
+    ComplaintFinalDecisionRequest,
     ComplaintOut,
-    CustomerDecisionIn,
-    FinalDecisionIn,
-    ProposeResolutionIn,
-    ReceiveComplaintIn,
-    RespondIn,
+    ComplaintProposeResolutionRequest,
+    ComplaintReceiveRequest,
+    ComplaintRespondRequest,
 )
-from api.schemas.customers import ReasonIn
+from api.schemas.customers import ReasonRequest
 from application.complaints import Complaints
 from domain.clock import utc
 from domain.complaint import Complaint, ComplaintStatus
@@ -51,21 +51,25 @@ routes = CommandRoutes(router, Complaints, lambda services: services.complaints)
 
 CS, MANAGEMENT = Role.CUSTOMER_SERVICE, Role.MANAGEMENT
 
-routes.create("receive_complaint", CS, body=ReceiveComplaintIn)
+routes.create("receive_complaint", CS, body=ComplaintReceiveRequest)
 routes.reads(Complaint, ComplaintOut.of, ComplaintOut)
-routes.on("/acknowledge", "acknowledge_complaint", CS, body=AcknowledgeIn)
-routes.on("/assess", "assess_complaint", CS, body=AssessIn)
-routes.on("/assign", "assign_complaint", CS, body=AssignIn)
-routes.on("/propose-resolution", "propose_resolution", CS, body=ProposeResolutionIn)
+routes.on("/acknowledge", "acknowledge_complaint", CS, body=ComplaintAcknowledgeRequest)
+routes.on("/assess", "assess_complaint", CS, body=ComplaintAssessRequest)
+routes.on("/assign", "assign_complaint", CS, body=ComplaintAssignRequest)
+routes.on("/propose-resolution", "propose_resolution", CS, body=ComplaintProposeResolutionRequest)
 routes.on("/approve-resolution", "approve_resolution", MANAGEMENT, CS)
-routes.on("/respond", "respond_to_complaint", CS, body=RespondIn)
-routes.on("/customer-decision", "record_customer_decision", CS, body=CustomerDecisionIn)
-routes.on("/final-decision", "record_final_decision", MANAGEMENT, CS, body=FinalDecisionIn)
-routes.on("/close", "close_complaint", CS, body=CloseIn)
-routes.on("/reopen", "reopen_complaint", CS, body=ReasonIn)
-routes.on("/wait-for-customer", "wait_for_customer", CS, body=ReasonIn)
+routes.on("/respond", "respond_to_complaint", CS, body=ComplaintRespondRequest)
+routes.on(
+    "/customer-decision", "record_customer_decision", CS, body=ComplaintCustomerDecisionRequest
+)
+routes.on(
+    "/final-decision", "record_final_decision", MANAGEMENT, CS, body=ComplaintFinalDecisionRequest
+)
+routes.on("/close", "close_complaint", CS, body=ComplaintCloseRequest)
+routes.on("/reopen", "reopen_complaint", CS, body=ReasonRequest)
+routes.on("/wait-for-customer", "wait_for_customer", CS, body=ReasonRequest)
 routes.on("/resume", "resume_complaint", CS)
-routes.on("/withdraw", "withdraw_complaint", CS, body=ReasonIn)
+routes.on("/withdraw", "withdraw_complaint", CS, body=ReasonRequest)
 
 
 @router.get("")

@@ -18,16 +18,16 @@ from api.deps import Caller
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES, Moment
 from api.schemas.customers import (
-    AnswerSurveyIn,
-    AssignSegmentIn,
-    ChangeConsentIn,
+    CustomerConsentRequest,
+    CustomerFollowUpRequest,
+    CustomerMembershipRequest,
+    CustomerOfferRequest,
     CustomerOut,
-    LogFollowUpIn,
-    MakeOfferIn,
-    ReasonIn,
-    RecordPurchaseIn,
-    RegisterCustomerIn,
-    UpgradeMembershipIn,
+    CustomerPurchaseRequest,
+    CustomerRegisterRequest,
+    CustomerSegmentRequest,
+    CustomerSurveyRequest,
+    ReasonRequest,
 )
 from application.customers import Customers
 from domain.clock import utc
@@ -44,22 +44,29 @@ routes = CommandRoutes(router, Customers, lambda services: services.customers)
 OPERATIONS, SALES, MARKETING = Role.OPERATIONS, Role.SALES, Role.MARKETING
 CUSTOMER_SERVICE = Role.CUSTOMER_SERVICE
 
-routes.create("register_customer", MARKETING, body=RegisterCustomerIn)
+routes.create("register_customer", MARKETING, body=CustomerRegisterRequest)
 routes.reads(Customer, CustomerOut.of, CustomerOut)
 routes.on("/activate", "activate_customer", OPERATIONS)
-routes.on("/purchases", "record_purchase", SALES, body=RecordPurchaseIn)
-routes.on("/membership", "upgrade_membership", SALES, body=UpgradeMembershipIn)
-routes.on("/segment", "assign_segment", OPERATIONS, body=AssignSegmentIn)
-routes.on("/offers", "make_offer", OPERATIONS, body=MakeOfferIn)
+routes.on("/purchases", "record_purchase", SALES, body=CustomerPurchaseRequest)
+routes.on("/membership", "upgrade_membership", SALES, body=CustomerMembershipRequest)
+routes.on("/segment", "assign_segment", OPERATIONS, body=CustomerSegmentRequest)
+routes.on("/offers", "make_offer", OPERATIONS, body=CustomerOfferRequest)
 routes.on(
-    "/consent", "change_consent", MARKETING, OPERATIONS, CUSTOMER_SERVICE, body=ChangeConsentIn
+    "/consent",
+    "change_consent",
+    MARKETING,
+    OPERATIONS,
+    CUSTOMER_SERVICE,
+    body=CustomerConsentRequest,
 )
-routes.on("/surveys", "answer_survey", CUSTOMER_SERVICE, body=AnswerSurveyIn)
-routes.on("/follow-ups", "log_follow_up", OPERATIONS, CUSTOMER_SERVICE, body=LogFollowUpIn)
-routes.on("/at-risk", "flag_customer_at_risk", OPERATIONS, body=ReasonIn)
-routes.on("/churn", "churn_customer", OPERATIONS, body=ReasonIn)
-routes.on("/reactivate", "reactivate_customer", OPERATIONS, body=ReasonIn)
-routes.on("/erase", "erase_customer", CUSTOMER_SERVICE, Role.MANAGEMENT, body=ReasonIn)
+routes.on("/surveys", "answer_survey", CUSTOMER_SERVICE, body=CustomerSurveyRequest)
+routes.on(
+    "/follow-ups", "log_follow_up", OPERATIONS, CUSTOMER_SERVICE, body=CustomerFollowUpRequest
+)
+routes.on("/at-risk", "flag_customer_at_risk", OPERATIONS, body=ReasonRequest)
+routes.on("/churn", "churn_customer", OPERATIONS, body=ReasonRequest)
+routes.on("/reactivate", "reactivate_customer", OPERATIONS, body=ReasonRequest)
+routes.on("/erase", "erase_customer", CUSTOMER_SERVICE, Role.MANAGEMENT, body=ReasonRequest)
 
 
 @router.get("")

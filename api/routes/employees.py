@@ -23,23 +23,23 @@ from api.commands import CommandRoutes
 from api.deps import Caller, ServicesDep
 from api.schemas.common import PROBLEM_RESPONSES, EventsOut
 from api.schemas.employees import (
+    AppraisalFinalizeRequest,
+    AppraisalGoalsRequest,
+    AppraisalImprovementPlanRequest,
     AppraisalOut,
-    BenefitIn,
-    ConfirmIn,
+    AppraisalReviewRequest,
+    EmployeeBenefitRequest,
+    EmployeeConfirmRequest,
+    EmployeeHireRequest,
     EmployeeOut,
-    FinalizeIn,
-    HireEmployeeIn,
-    ImprovementPlanIn,
-    LeaveRequestIn,
+    EmployeeRewardRequest,
+    EmployeeSeparateRequest,
+    EmployeeTrainingRequest,
+    EmployeeTransferRequest,
+    LeaveRejectRequest,
+    LeaveRequestCommand,
     LeaveRequestOut,
-    LeaveStepIn,
-    RejectLeaveIn,
-    ReviewIn,
-    RewardIn,
-    SeparateIn,
-    SetGoalsIn,
-    TrainingIn,
-    TransferIn,
+    LeaveStepRequest,
 )
 from application.employees import Employees
 from application.errors import AggregateNotFound
@@ -67,7 +67,7 @@ routes = CommandRoutes(
 routes.create(
     "hire_employee",
     HR,
-    body=HireEmployeeIn,
+    body=EmployeeHireRequest,
     doc="Hire someone (§6.1.1): on probation until confirmed.",
 )
 
@@ -102,25 +102,29 @@ routes.on(
     "/confirm",
     "confirm_employee",
     HR,
-    body=ConfirmIn,
+    body=EmployeeConfirmRequest,
     doc="End of probation: the employee becomes active.",
 )
 routes.on(
     "/transfer",
     "transfer_employee",
     HR,
-    body=TransferIn,
+    body=EmployeeTransferRequest,
     doc="Move the employee to another department, with its position and manager.",
 )
 routes.on(
     "/separate",
     "separate_employee",
     HR,
-    body=SeparateIn,
+    body=EmployeeSeparateRequest,
     doc="The employee leaves the company; afterwards every command is refused.",
 )
 routes.on(
-    "/trainings", "record_training", HR, body=TrainingIn, doc="A completed training (§6.1.2-3)."
+    "/trainings",
+    "record_training",
+    HR,
+    body=EmployeeTrainingRequest,
+    doc="A completed training (§6.1.2-3).",
 )
 
 
@@ -143,34 +147,34 @@ routes.on(
     "/appraisals/{cycle}/goals",
     "set_goals",
     HR,
-    body=SetGoalsIn,
+    body=AppraisalGoalsRequest,
     doc="Open the cycle's appraisal with SMART goals whose weights sum to 100 (§6.2.1).",
 )
 routes.on(
     "/appraisals/{cycle}/reviews",
     "submit_review",
     *STAFF,
-    body=ReviewIn,
+    body=AppraisalReviewRequest,
     doc="Self, then manager, then at least two peer reviews (§6.2.2); none can change.",
 )
 routes.on(
     "/appraisals/{cycle}/finalize",
     "finalize_appraisal",
     HR,
-    body=FinalizeIn,
+    body=AppraisalFinalizeRequest,
     doc="Rating 1-5 with feedback (§6.2.3); below 3 an improvement plan is due.",
 )
 routes.on(
     "/appraisals/{cycle}/improvement-plan",
     "record_improvement_plan",
     HR,
-    body=ImprovementPlanIn,
+    body=AppraisalImprovementPlanRequest,
 )
 routes.on(
     "/rewards",
     "reward_employee",
     HR,
-    body=RewardIn,
+    body=EmployeeRewardRequest,
     status_code=201,
     doc="Bonus, promotion or honorary title for a finalized appraisal (§6.2.4); answers reward_id.",
 )
@@ -178,14 +182,14 @@ routes.on(
     "/benefits",
     "record_benefit",
     HR,
-    body=BenefitIn,
+    body=EmployeeBenefitRequest,
     doc="An enrolment (五险一金) or a benefit delivered: health check, holiday, birthday (§6.3.1).",
 )
 routes.on(
     "/leave-requests",
     "request_leave",
     *STAFF,
-    body=LeaveRequestIn,
+    body=LeaveRequestCommand,
     status_code=201,
     location="{path}/{leave_request_id}",
     doc="Paid annual leave within the year's balance; answers leave_request_id.",
@@ -213,18 +217,18 @@ routes.on(
     *STAFF,
     doc="By the employee's manager or hr, never by the employee.",
 )
-routes.on("/leave-requests/{request_id}/reject", "reject_leave", *STAFF, body=RejectLeaveIn)
+routes.on("/leave-requests/{request_id}/reject", "reject_leave", *STAFF, body=LeaveRejectRequest)
 routes.on(
     "/leave-requests/{request_id}/start",
     "start_leave",
     *STAFF,
-    body=LeaveStepIn,
+    body=LeaveStepRequest,
     doc="Approved leave begins: the employee is on_leave.",
 )
 routes.on(
     "/leave-requests/{request_id}/return",
     "return_from_leave",
     *STAFF,
-    body=LeaveStepIn,
+    body=LeaveStepRequest,
     doc="The employee is back from leave: active (or on probation) again.",
 )

@@ -15,21 +15,21 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response
 
 from api.answers import command_answer
-from api.commands import CommandRoutes
+from api.commands import CommandRoutes, roles_extra
 from api.deps import Caller, ServicesDep, commanded_by
 from api.schemas.common import PROBLEM_RESPONSES, CommandOut
-from api.schemas.customers import ReasonIn
+from api.schemas.customers import ReasonRequest
 from api.schemas.risks import (
-    AcceptanceIn,
-    AssessIn,
-    CompleteActionIn,
-    DefineKriIn,
-    IdentifyRiskIn,
+    KriDefineRequest,
     KriOut,
-    KriReadingIn,
-    ReviewIn,
+    KriReadingRequest,
+    RiskAcceptanceRequest,
+    RiskActionCompleteRequest,
+    RiskAssessRequest,
+    RiskIdentifyRequest,
     RiskOut,
-    TreatmentIn,
+    RiskReviewRequest,
+    RiskTreatmentRequest,
 )
 from application.context import CommandContext
 from application.risks import ActionDraft, Risks
@@ -47,7 +47,7 @@ DepartmentHead = Annotated[CommandContext, Depends(commanded_by(*DEPARTMENT_HEAD
 routes.create(
     "identify_risk",
     *DEPARTMENT_HEADS,
-    body=IdentifyRiskIn,
+    body=RiskIdentifyRequest,
     doc="Identify a risk (§8.1.1): any department head.",
 )
 routes.reads(Risk, RiskOut.of, RiskOut)
@@ -62,15 +62,19 @@ routes.on(
     "/assess",
     "assess_risk",
     *DEPARTMENT_HEADS,
-    body=AssessIn,
+    body=RiskAssessRequest,
     doc="Inherent likelihood x impact (1-5 each): the owner, or management.",
 )
 
 
-@router.post("/{risk_id}/treatment", response_model=CommandOut)
+@router.post(
+    "/{risk_id}/treatment",
+    response_model=CommandOut,
+    openapi_extra=roles_extra(*DEPARTMENT_HEADS),
+)
 def plan_treatment(
     risk_id: UUID,
-    body: TreatmentIn,
+    body: RiskTreatmentRequest,
     ctx: DepartmentHead,
     services: ServicesDep,
     request: Request,
@@ -102,7 +106,7 @@ routes.on(
     "/actions/{action_id}/complete",
     "complete_risk_action",
     *DEPARTMENT_HEADS,
-    body=CompleteActionIn,
+    body=RiskActionCompleteRequest,
     name="complete_action",
     doc="Complete an action; with none left open the risk moves to monitoring.",
 )
@@ -111,7 +115,7 @@ routes.on(
     "decide_risk_acceptance",
     Role.MANAGEMENT,
     Role.BOARD,
-    body=AcceptanceIn,
+    body=RiskAcceptanceRequest,
     name="decide_acceptance",
     doc="""Approve (with `expires_on`) or reject (with `reason`) a proposed acceptance.
 
@@ -123,7 +127,7 @@ routes.on(
     "/residual",
     "assess_residual_risk",
     *DEPARTMENT_HEADS,
-    body=AssessIn,
+    body=RiskAssessRequest,
     name="assess_residual",
     doc="Residual assessment: never above inherent, lower only after a completed action.",
 )
@@ -131,7 +135,7 @@ routes.on(
     "/kris",
     "define_kri",
     *DEPARTMENT_HEADS,
-    body=DefineKriIn,
+    body=KriDefineRequest,
     status_code=201,
     location="/risks/{risk_id}/kris/{kri_id}",
     doc="Define a key risk indicator; answers its `kri_id`.",
@@ -140,14 +144,14 @@ routes.on(
     "/kri-readings",
     "record_kri_reading",
     *DEPARTMENT_HEADS,
-    body=KriReadingIn,
+    body=KriReadingRequest,
     doc="A reading at or past red raises an early warning, past amber a watch; back clears.",
 )
 routes.on(
     "/reviews",
     "record_risk_review",
     *DEPARTMENT_HEADS,
-    body=ReviewIn,
+    body=RiskReviewRequest,
     name="record_review",
     doc="A periodic review: the next falls due by the level's cadence (critical monthly ...).",
 )
@@ -155,13 +159,13 @@ routes.on(
     "/close",
     "close_risk",
     *DEPARTMENT_HEADS,
-    body=ReasonIn,
+    body=ReasonRequest,
     doc="Close: only with no open actions.",
 )
 routes.on(
     "/reopen",
     "reopen_risk",
     *DEPARTMENT_HEADS,
-    body=ReasonIn,
+    body=ReasonRequest,
     doc="Reopen a closed risk: it is assessed again before any new treatment.",
 )

@@ -22,7 +22,7 @@ from domain.vocabulary import Department
 MAX_LINES = 500
 
 
-class BudgetLineIn(CommandIn):
+class BudgetLineInput(CommandIn):
     # Amounts are not range-checked here: the domain refuses negative ones and
     # splits that do not sum with errors named after those rules.
     code: Code = Field(description="The line's account code, unique in the budget")
@@ -34,26 +34,26 @@ class BudgetLineIn(CommandIn):
     description: Text | None = None
 
 
-class DraftBudgetIn(CommandIn):
+class BudgetDraftRequest(CommandIn):
     department: Department
     fiscal_year: int = Field(examples=[2026])
     control: BudgetControl = Field(
         default=BudgetControl.STOP,
         description="`stop` refuses spending beyond a line's available amount; `warn` warns",
     )
-    lines: list[BudgetLineIn] = Field(max_length=MAX_LINES)
+    lines: list[BudgetLineInput] = Field(max_length=MAX_LINES)
 
 
-class ReplaceLinesIn(CommandIn):
-    lines: list[BudgetLineIn] = Field(max_length=MAX_LINES)
+class BudgetLinesRequest(CommandIn):
+    lines: list[BudgetLineInput] = Field(max_length=MAX_LINES)
 
 
-class ReviewIn(CommandIn):
+class BudgetReviewRequest(CommandIn):
     approved: bool
     reason: Text | None = Field(default=None, description="Required when returning to draft")
 
 
-class RecordActualIn(CommandIn):
+class BudgetActualRequest(CommandIn):
     line: Code = Field(description="The line's account code")
     amount: Money
     document_ref: Code
@@ -61,14 +61,14 @@ class RecordActualIn(CommandIn):
     description: Text | None = None
 
 
-class RequestAdjustmentIn(CommandIn):
+class BudgetAdjustmentRequest(CommandIn):
     from_line: Code | None = Field(default=None, description="Absent: an increase of to_line")
     to_line: Code
     amount: Money
     reason: Text
 
 
-class RejectAdjustmentIn(CommandIn):
+class BudgetAdjustmentRejectRequest(CommandIn):
     reason: Text
 
 

@@ -85,7 +85,7 @@ class CommandIn(BaseModel):
         return value
 
 
-class EmptyIn(CommandIn):
+class EmptyRequest(CommandIn):
     pass
 
 
@@ -116,20 +116,43 @@ class EventsOut(BaseModel):
     events: list[EventOut]
 
 
-class ProblemOut(BaseModel):
-    """An RFC 9457 problem."""
+class ProblemField(BaseModel):
+    """One field a problem is about."""
 
-    type: str
+    field: str = Field(description="The field's name; dotted for nested ones (`lines.0.amount`)")
+    message: str
+    location: str | None = Field(default=None, description="`body`, `query`, `path` or `header`")
+    type: str | None = Field(default=None, description="The validation error's kind")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: ``type`` is a stable slug (``four-eyes-violation``,
+    ``complaint-not-responded``, ``version-mismatch`` ...). Some problems carry more:
+    ``required_roles`` (403 role-not-allowed), ``current_version`` (412)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="A stable slug naming the problem", examples=["not-found"])
     title: str
     status: int
     detail: str
-    errors: list[dict[str, Any]] | None = None
+    errors: list[ProblemField] | None = Field(
+        default=None, description="The fields concerned, when the problem is about fields"
+    )
+
+
+class ValidationProblem(Problem):
+    """422: the request's fields are invalid; ``errors`` names each one."""
+
+    errors: list[ProblemField]
 
 
 plain = jsonable
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ProblemOut, "content": {"application/problem+json": {}}}
+    status: {"model": ValidationProblem if status == 422 else Problem}
     for status in (400, 401, 403, 404, 409, 412, 413, 422, 503)
 }
+"""Errors as application/problem+json (RFC 9457); ``api.openapi`` files these models
+under that media type (FastAPI puts a response model under application/json)."""

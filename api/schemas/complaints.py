@@ -13,7 +13,7 @@ from domain.complaint import Complaint
 from domain.vocabulary import ComplaintCategory, Department, RootCause, ServiceChannel
 
 
-class ReceiveComplaintIn(CommandIn):
+class ComplaintReceiveRequest(CommandIn):
     customer_id: UUID
     channel: ServiceChannel
     category: ComplaintCategory
@@ -21,42 +21,42 @@ class ReceiveComplaintIn(CommandIn):
     remedy_sought: Text | None = None
 
 
-class AcknowledgeIn(CommandIn):
+class ComplaintAcknowledgeRequest(CommandIn):
     message: Text | None = None
 
 
-class AssessIn(CommandIn):
+class ComplaintAssessRequest(CommandIn):
     severity: int = Field(ge=1, le=4, description="1 = most severe")
     department: Department
     assignee: Name
 
 
-class AssignIn(CommandIn):
+class ComplaintAssignRequest(CommandIn):
     department: Department
     assignee: Name
 
 
-class ProposeResolutionIn(CommandIn):
+class ComplaintProposeResolutionRequest(CommandIn):
     root_cause: RootCause
     analysis: Text | None = None
     plan: Text
     compensation: Money | None = Field(default=None, ge=Decimal("0"))
 
 
-class RespondIn(CommandIn):
+class ComplaintRespondRequest(CommandIn):
     message: Text
 
 
-class CustomerDecisionIn(CommandIn):
+class ComplaintCustomerDecisionRequest(CommandIn):
     accepted: bool
     comment: Text | None = None
 
 
-class FinalDecisionIn(CommandIn):
+class ComplaintFinalDecisionRequest(CommandIn):
     decision: Text
 
 
-class CloseIn(CommandIn):
+class ComplaintCloseRequest(CommandIn):
     note: Text | None = None
     knowledge_article: Code | None = None
 

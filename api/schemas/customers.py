@@ -14,7 +14,7 @@ from domain.customer import Customer
 from domain.vocabulary import AcquisitionChannel, MembershipTier, ServiceChannel
 
 
-class RegisterCustomerIn(CommandIn):
+class CustomerRegisterRequest(CommandIn):
     name: Name
     email: Email | None = None
     phone: Phone | None = None
@@ -24,43 +24,43 @@ class RegisterCustomerIn(CommandIn):
     service_consent: bool = True
 
 
-class RecordPurchaseIn(CommandIn):
+class CustomerPurchaseRequest(CommandIn):
     amount: Money = Field(gt=Decimal("0"))
     order_ref: Code
     purchased_at: Moment | None = Field(default=None, description="Default: now")
 
 
-class UpgradeMembershipIn(CommandIn):
+class CustomerMembershipRequest(CommandIn):
     tier: MembershipTier
 
 
-class AssignSegmentIn(CommandIn):
+class CustomerSegmentRequest(CommandIn):
     segment: Code
 
 
-class MakeOfferIn(CommandIn):
+class CustomerOfferRequest(CommandIn):
     offer: Name
     channel: ServiceChannel | None = None
 
 
-class ChangeConsentIn(CommandIn):
+class CustomerConsentRequest(CommandIn):
     service: bool | None = None
     marketing: bool | None = None
 
 
-class AnswerSurveyIn(CommandIn):
+class CustomerSurveyRequest(CommandIn):
     survey: Code
     csat: int | None = Field(default=None, ge=1, le=5)
     nps: int | None = Field(default=None, ge=0, le=10)
     comment: Text | None = None
 
 
-class LogFollowUpIn(CommandIn):
+class CustomerFollowUpRequest(CommandIn):
     channel: ServiceChannel
     note: Text
 
 
-class ReasonIn(CommandIn):
+class ReasonRequest(CommandIn):
     reason: Text
 
 

@@ -40,7 +40,7 @@ OnDate = Annotated[dt.date, Field(alias="date")]
 OptionalOnDate = Annotated[dt.date | None, Field(alias="date")]
 
 
-class HireEmployeeIn(CommandIn):
+class EmployeeHireRequest(CommandIn):
     name: Name
     department: Department
     position: Name
@@ -50,13 +50,13 @@ class HireEmployeeIn(CommandIn):
     birthday: dt.date | None = None
 
 
-class ConfirmIn(CommandIn):
+class EmployeeConfirmRequest(CommandIn):
     """End of probation; ``date`` defaults to today."""
 
     on: OptionalOnDate = None
 
 
-class TransferIn(CommandIn):
+class EmployeeTransferRequest(CommandIn):
     department: Department
     position: Name | None = None
     manager_id: UUID | None = Field(
@@ -65,12 +65,12 @@ class TransferIn(CommandIn):
     on: OptionalOnDate = None
 
 
-class SeparateIn(CommandIn):
+class EmployeeSeparateRequest(CommandIn):
     on: OnDate
     reason: Text
 
 
-class TrainingIn(CommandIn):
+class EmployeeTrainingRequest(CommandIn):
     course: Name
     kind: TrainingKind
     hours: Hours
@@ -80,7 +80,7 @@ class TrainingIn(CommandIn):
     )
 
 
-class GoalIn(CommandIn):
+class AppraisalGoalInput(CommandIn):
     title: Name
     metric: Name
     target: Target
@@ -89,13 +89,13 @@ class GoalIn(CommandIn):
     weight: int = Field(description="1 to 100; the goals' weights sum to 100")
 
 
-class SetGoalsIn(CommandIn):
+class AppraisalGoalsRequest(CommandIn):
     period_start: dt.date
     period_end: dt.date
-    goals: list[GoalIn] = Field(max_length=50)
+    goals: list[AppraisalGoalInput] = Field(max_length=50)
 
 
-class ReviewIn(CommandIn):
+class AppraisalReviewRequest(CommandIn):
     kind: AppraisalReviewKind
     reviewer_id: UUID | None = Field(
         default=None,
@@ -106,26 +106,26 @@ class ReviewIn(CommandIn):
     comment: Text | None = None
 
 
-class FinalizeIn(CommandIn):
+class AppraisalFinalizeRequest(CommandIn):
     rating: int = Field(description="1 to 5; below 3 an improvement plan is due")
     feedback: Text
     improvement_plan: Text | None = None
     improvement_plan_due: dt.date | None = None
 
 
-class ImprovementPlanIn(CommandIn):
+class AppraisalImprovementPlanRequest(CommandIn):
     plan: Text
     due: dt.date | None = None
 
 
-class RewardIn(CommandIn):
+class EmployeeRewardRequest(CommandIn):
     cycle: Cycle
     bonus: Money | None = Field(default=None, gt=Decimal("0"))
     promotion_to: Name | None = Field(default=None, description="The new position")
     honorary_title: Name | None = None
 
 
-class BenefitIn(CommandIn):
+class EmployeeBenefitRequest(CommandIn):
     kind: BenefitKind
     on: OnDate
     occasion: Code | None = Field(
@@ -134,17 +134,17 @@ class BenefitIn(CommandIn):
     amount: Money | None = Field(default=None, gt=Decimal("0"))
 
 
-class LeaveRequestIn(CommandIn):
+class LeaveRequestCommand(CommandIn):
     start: dt.date
     end: dt.date
     days: int = Field(description="Working days of paid annual leave taken")
 
 
-class RejectLeaveIn(CommandIn):
+class LeaveRejectRequest(CommandIn):
     reason: Text
 
 
-class LeaveStepIn(CommandIn):
+class LeaveStepRequest(CommandIn):
     """Going on leave or coming back; ``date`` defaults to today."""
 
     on: OptionalOnDate = None

@@ -28,7 +28,7 @@ KriNumber = Annotated[
 ]
 
 
-class IdentifyRiskIn(CommandIn):
+class RiskIdentifyRequest(CommandIn):
     category: RiskCategory
     title: Name
     description: Text
@@ -39,35 +39,35 @@ class IdentifyRiskIn(CommandIn):
     consequence: Text | None = None
 
 
-class AssessIn(CommandIn):
+class RiskAssessRequest(CommandIn):
     likelihood: Score
     impact: Score
 
 
-class ActionIn(CommandIn):
+class RiskActionInput(CommandIn):
     title: Name
     owner: Name
     due: Day = Field(description="A plan: may lie in the future")
 
 
-class TreatmentIn(CommandIn):
+class RiskTreatmentRequest(CommandIn):
     strategy: TreatmentStrategy
     counterparty: Name | None = Field(default=None, description="Required to transfer")
-    actions: list[ActionIn] = Field(default_factory=list, max_length=50)
+    actions: list[RiskActionInput] = Field(default_factory=list, max_length=50)
 
 
-class CompleteActionIn(CommandIn):
+class RiskActionCompleteRequest(CommandIn):
     completed_on: Day | None = Field(default=None, description="Default: today")
     note: Text | None = None
 
 
-class AcceptanceIn(CommandIn):
+class RiskAcceptanceRequest(CommandIn):
     approved: bool
     expires_on: Day | None = Field(default=None, description="Required to approve; after today")
     reason: Text | None = Field(default=None, description="Required to reject")
 
 
-class DefineKriIn(CommandIn):
+class KriDefineRequest(CommandIn):
     name: Name
     metric: Name
     direction: KriDirection = Field(description="Which way the indicator gets worse")
@@ -76,13 +76,13 @@ class DefineKriIn(CommandIn):
     unit: Code | None = None
 
 
-class KriReadingIn(CommandIn):
+class KriReadingRequest(CommandIn):
     kri_id: UUID
     value: KriNumber
     observed_at: Moment | None = Field(default=None, description="Default: now; never future")
 
 
-class ReviewIn(CommandIn):
+class RiskReviewRequest(CommandIn):
     note: Text
     reviewed_on: Day | None = Field(default=None, description="Default: today; never future")
 

@@ -13,6 +13,7 @@ import httpx
 import psycopg
 from fastapi.testclient import TestClient
 
+from api.schemas.common import Problem, ValidationProblem
 from api.tokens import TokenStore
 from application.store import StoreConfig
 from domain.vocabulary import Role
@@ -212,6 +213,8 @@ def assert_problem(
         assert isinstance(problem.get(key), kind), (key, problem)
     assert problem["status"] == status
     assert problem["type"] and problem["title"] and problem["detail"]
+    # As the OpenAPI document declares it (generated clients parse it so).
+    (ValidationProblem if status == 422 else Problem).model_validate(problem)
     if type_ is not None:
         assert problem["type"] == type_, problem
     if fields:
