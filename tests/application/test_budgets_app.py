@@ -71,7 +71,7 @@ def lines() -> list[dict[str, Any]]:
 @pytest.fixture
 def clock(services: Services) -> Clock:
     clock = Clock(T0)
-    services.budgets.clock = clock  # type: ignore[method-assign]
+    services.budgets.clock = clock
     return clock
 
 

@@ -55,7 +55,7 @@ from tests.application.support import (
 def clock(services: Services) -> Clock:
     """The complaints application's business clock, moved by hand."""
     clock = Clock(T0)
-    services.complaints.clock = clock  # type: ignore[method-assign]
+    services.complaints.clock = clock
     return clock
 
 
