@@ -28,6 +28,31 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 POSTGRES_RUNS = 0
+NOT_COLLECTED: list[pytest.Item] = []
+
+
+def on_postgres(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("store_config") == "postgres"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a PostgreSQL server the PostgreSQL runs are left out, and said so once
+    (not one SKIPPED line each)."""
+    if os.environ.get(POSTGRES_ENV):
+        return
+    NOT_COLLECTED[:] = [item for item in items if on_postgres(item)]
+    if NOT_COLLECTED:
+        config.hook.pytest_deselected(items=NOT_COLLECTED)
+        items[:] = [item for item in items if not on_postgres(item)]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if NOT_COLLECTED:
+        terminalreporter.write_line(
+            f"PostgreSQL tests not collected ({len(NOT_COLLECTED)}): "
+            f"set {POSTGRES_ENV}=postgresql://postgres@127.0.0.1:5432/postgres to run them"
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
