@@ -11,12 +11,11 @@ from api.main import create_app
 from api.settings import Settings
 from api.tokens import TokenStore
 from application.store import StoreConfig
-from tests.api.support import Api, Tokens, forget_tracking_migrations
+from tests.api.support import Api, Tokens
 
 
 @pytest.fixture
 def settings(store_config: StoreConfig) -> Settings:
-    forget_tracking_migrations(store_config)
     return Settings(
         database_url=store_config.database_url,
         data_dir=store_config.data_dir,

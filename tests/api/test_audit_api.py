@@ -17,7 +17,7 @@ from application.store import StoreConfig
 from domain.vocabulary import Role
 from projections.runner import ProjectionRunner
 from tests.api.support import Api, assert_position, assert_problem
-from tests.projections.support import alter_event, forget_tracking_migrations
+from tests.projections.support import alter_event
 
 LOGS = {"customers", "complaints", "risks", "employees", "budgets"}
 READERS = (Role.AUDITOR, Role.MANAGEMENT, Role.BOARD)
@@ -30,11 +30,6 @@ OTHERS = (
     Role.HR,
     Role.TECHNOLOGY,
 )
-
-
-@pytest.fixture(autouse=True)
-def fresh_tracking(store_config: StoreConfig) -> None:
-    forget_tracking_migrations(store_config)
 
 
 @pytest.fixture

@@ -8,11 +8,9 @@ from typing import Any
 import pytest
 
 from api.tokens import TokenStore
-from application.store import StoreConfig
 from domain.budget import Budget
 from domain.vocabulary import Department, Role
 from tests.api.support import Api, assert_position, assert_problem, some_id
-from tests.projections.support import forget_tracking_migrations
 
 YEAR = 2025
 NOW = datetime(YEAR, 6, 30, 12, 0, tzinfo=UTC)
@@ -31,13 +29,6 @@ LINES: list[dict[str, Any]] = [
         "monthly": ["33333.33"] * 11 + ["33333.37"],
     },
 ]
-
-
-@pytest.fixture(autouse=True)
-def fresh_tracking(store_config: StoreConfig) -> None:
-    """The projection runner's tracking tables survive the store's emptying on
-    PostgreSQL (see tests/projections/support.py): drop them before the app starts."""
-    forget_tracking_migrations(store_config)
 
 
 class Clock:

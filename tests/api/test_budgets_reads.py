@@ -18,7 +18,6 @@ from application.store import StoreConfig
 from domain.vocabulary import Role
 from projections.runner import ProjectionRunner
 from tests.api.support import Api, assert_position, assert_problem
-from tests.projections.support import forget_tracking_migrations
 
 YEAR = 2025  # over by now: its elapsed share is 1, whatever the day the tests run
 NOW = datetime(YEAR, 6, 30, 12, 0, tzinfo=UTC)
@@ -28,11 +27,6 @@ LINES: list[dict[str, Any]] = [
     {"code": "6401", "category": "cost", "amount": "400000.00"},
 ]
 HEADS = {"sales": Role.SALES, "marketing": Role.MARKETING, "hr": Role.HR}
-
-
-@pytest.fixture(autouse=True)
-def fresh_tracking(store_config: StoreConfig) -> None:
-    forget_tracking_migrations(store_config)
 
 
 @pytest.fixture(autouse=True)

@@ -16,14 +16,8 @@ from application.store import StoreConfig
 from domain.vocabulary import Role
 from projections.runner import ProjectionRunner
 from tests.api.support import CS_A, Api, assert_position, assert_problem
-from tests.projections.support import forget_tracking_migrations
 
 BUSINESS_TIME = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)  # long past: every due time is past
-
-
-@pytest.fixture(autouse=True)
-def fresh_tracking(store_config: StoreConfig) -> None:
-    forget_tracking_migrations(store_config)
 
 
 @pytest.fixture(autouse=True)

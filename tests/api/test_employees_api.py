@@ -15,7 +15,6 @@ from api.tokens import TokenStore
 from application.store import StoreConfig
 from domain.vocabulary import Role
 from tests.api.support import Api, assert_position, assert_problem, some_id
-from tests.projections.support import forget_tracking_migrations
 
 HR = Role.HR
 CYCLE = "2026"
@@ -111,13 +110,6 @@ class Team:
 @pytest.fixture
 def team(api: Api) -> Team:
     return Team(api)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tracking_tables(store_config: StoreConfig) -> None:
-    """tests/conftest.py empties PostgreSQL by TRUNCATE, which the projections'
-    tracking tables do not survive (see tests/projections/support.py)."""
-    forget_tracking_migrations(store_config)
 
 
 # Hiring and reading.

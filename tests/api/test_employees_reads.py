@@ -17,17 +17,11 @@ from application.store import StoreConfig
 from domain.vocabulary import Role
 from projections.runner import ProjectionRunner
 from tests.api.support import Api, assert_position, assert_problem
-from tests.projections.support import forget_tracking_migrations
 
 HR = Role.HR
 DASHBOARD = "/dashboards/workforce"
 LIST = "/employees"
 PATHS = (DASHBOARD, LIST)
-
-
-@pytest.fixture(autouse=True)
-def fresh_tracking(store_config: StoreConfig) -> None:
-    forget_tracking_migrations(store_config)
 
 
 @pytest.fixture

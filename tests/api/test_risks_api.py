@@ -14,24 +14,14 @@ from api.demo_risks import load_risks_demo
 from api.main import create_app
 from api.settings import Settings
 from application.services import Services
-from application.store import StoreConfig
 from domain.risk import RiskCategory, RiskLevel, RiskStatus
 from tests.api.support import (
     PROBLEM_JSON,
     Api,
     Tokens,
     assert_problem,
-    forget_tracking_migrations,
 )
 from tests.application.support import stored_event_count
-
-
-@pytest.fixture(autouse=True)
-def fresh_tracking(store_config: StoreConfig) -> None:
-    """The projections' tracking tables survive the store's emptying on PostgreSQL:
-    drop them before the app starts (see tests/api/support.py)."""
-    forget_tracking_migrations(store_config)
-
 
 OWNER = "tech-tang"
 MANAGER = "mgmt-meng"
