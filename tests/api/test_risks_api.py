@@ -21,7 +21,7 @@ from tests.api.support import (
     Tokens,
     assert_problem,
 )
-from tests.application.support import stored_event_count
+from tests.support.refusals import stored_event_count
 
 OWNER = "tech-tang"
 MANAGER = "mgmt-meng"
