@@ -27,6 +27,9 @@ from tests.api.support import (
     some_id,
 )
 
+# The tests make aggregates of their own: one store and app for the module.
+pytestmark = pytest.mark.shared_app
+
 PUBLIC_PATHS = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 MIB = 1024 * 1024
 
@@ -365,6 +368,7 @@ def dumps(body: Any) -> bytes:
     return json.dumps(body, allow_nan=True).encode()
 
 
+@pytest.mark.fresh_app  # its own store
 def test_garbage_bodies_never_cause_a_500(settings: Settings, tokens: Tokens) -> None:
     """Every POST route, every kind of junk: an answer below 500; a refusal is a
     problem and writes nothing. (Server errors are answered, not raised, so that

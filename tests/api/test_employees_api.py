@@ -16,6 +16,9 @@ from application.store import StoreConfig
 from domain.vocabulary import Role
 from tests.api.support import Api, assert_position, assert_problem, some_id
 
+# The tests make aggregates of their own: one store and app for the module.
+pytestmark = pytest.mark.shared_app
+
 HR = Role.HR
 CYCLE = "2026"
 GOALS = {
@@ -569,6 +572,7 @@ def test_the_cli_links_a_token_to_an_employee(
         cli.main(["token", "create", "--name", "x", "--role", "sales", "--employee", "nope"])
 
 
+@pytest.mark.fresh_app  # its own store
 def test_tokens_made_before_employee_links_keep_working(store_config: StoreConfig) -> None:
     """A store whose token table predates the employee column gets it, and old tokens work."""
     create = (

@@ -23,6 +23,9 @@ from tests.api.support import (
 )
 from tests.support.refusals import stored_event_count
 
+# The tests make aggregates of their own: one store and app for the module.
+pytestmark = pytest.mark.shared_app
+
 OWNER = "tech-tang"
 MANAGER = "mgmt-meng"
 BOARD = "board-bai"
@@ -580,6 +583,7 @@ VALID: dict[str, dict[str, Any]] = {
 }
 
 
+@pytest.mark.fresh_app  # its own store
 def test_junk_in_any_field_never_causes_a_500(settings: Settings, tokens: Tokens) -> None:
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         api = Api(client, tokens)
@@ -610,6 +614,7 @@ def test_junk_in_any_field_never_causes_a_500(settings: Settings, tokens: Tokens
 # --- Demo data ------------------------------------------------------------------------------
 
 
+@pytest.mark.fresh_app  # its own store
 def test_the_demo_register_is_believable_and_reruns_write_nothing(services: Services) -> None:
     now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
     made = load_risks_demo(services, now=now)
