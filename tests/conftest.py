@@ -2,8 +2,10 @@
 
 Set ``OPSLEDGER_TEST_POSTGRES`` to a server URL (``postgresql://postgres@127.0.0.1:5432/postgres``)
 to run every store-backed test on PostgreSQL too. A fresh database is created
-for the test session and dropped afterwards. In CI (``CI=true``) the variable
-is required: PostgreSQL tests may not be skipped there.
+for the test session and dropped afterwards. Without it the PostgreSQL tests are
+not collected (one line says so). In CI (``CI=true``) the variable is required:
+PostgreSQL tests may not be skipped there. The fixtures every layer shares live in
+tests/support (registered below).
 """
 
 from __future__ import annotations
