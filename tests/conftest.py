@@ -2,32 +2,64 @@
 
 Set ``OPSLEDGER_TEST_POSTGRES`` to a server URL (``postgresql://postgres@127.0.0.1:5432/postgres``)
 to run every store-backed test on PostgreSQL too. A fresh database is created
-for the test session and dropped afterwards. In CI (``CI=true``) the variable
-is required: PostgreSQL tests may not be skipped there.
+for the test session and dropped afterwards. Without it the PostgreSQL tests are
+not collected (one line says so). In CI (``CI=true``) the variable is required:
+PostgreSQL tests may not be skipped there. The fixtures every layer shares live in
+tests/support (registered below).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from application.services import Services
 from application.store import PostgresUrl, StoreConfig
+from tests.support.sharing import ModuleShared, shares_app
 
 POSTGRES_ENV = "OPSLEDGER_TEST_POSTGRES"
 
+pytest_plugins = ["tests.support.clock", "tests.support.app"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "shared_app: the module's tests share one store and app")
+    config.addinivalue_line("markers", "fresh_app: this test has its own store and app anyway")
     if os.environ.get("CI") and not os.environ.get(POSTGRES_ENV):
         raise pytest.UsageError(f"CI runs must set {POSTGRES_ENV}: PostgreSQL tests may not skip")
 
 
 POSTGRES_RUNS = 0
+NOT_COLLECTED: list[pytest.Item] = []
+
+
+def on_postgres(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("store_config") == "postgres"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a PostgreSQL server the PostgreSQL runs are left out, and said so once
+    (not one SKIPPED line each)."""
+    if os.environ.get(POSTGRES_ENV):
+        return
+    NOT_COLLECTED[:] = [item for item in items if on_postgres(item)]
+    if NOT_COLLECTED:
+        config.hook.pytest_deselected(items=NOT_COLLECTED)
+        items[:] = [item for item in items if not on_postgres(item)]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if NOT_COLLECTED:
+        terminalreporter.write_line(
+            f"PostgreSQL tests not collected ({len(NOT_COLLECTED)}): "
+            f"set {POSTGRES_ENV}=postgresql://postgres@127.0.0.1:5432/postgres to run them"
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -74,19 +106,36 @@ def _empty_postgres(url: str) -> None:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def store_config(
-    request: pytest.FixtureRequest, tmp_path: Path, postgres_database: str | None
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_database: str | None,
+    module_shared: ModuleShared,
 ) -> StoreConfig:
-    """An empty event store: SQLite files in a temp dir, or an emptied PostgreSQL database."""
-    if request.param == "sqlite":
-        return StoreConfig(database_url=None, data_dir=tmp_path / "var")
-    if postgres_database is None:
-        pytest.skip(f"{POSTGRES_ENV} not set")
-    global POSTGRES_RUNS
-    POSTGRES_RUNS += 1
+    """An empty event store: SQLite files in a temp dir, or an emptied PostgreSQL database.
+    (In a ``shared_app`` module, the one its tests share: empty for the first.)"""
+    if request.param == "postgres":
+        if postgres_database is None:
+            pytest.skip(f"{POSTGRES_ENV} not set")
+        global POSTGRES_RUNS
+        POSTGRES_RUNS += 1
+    make = functools.partial(_empty_store, request.param, tmp_path_factory, postgres_database)
+    if shares_app(request):
+        return module_shared.get(("store", request.param), make)
+    module_shared.close()  # a fresh_app test: its module's next test makes the shared ones anew
+    return make()
+
+
+def _empty_store(
+    kind: str, tmp_path_factory: pytest.TempPathFactory, postgres_database: str | None
+) -> StoreConfig:
+    data_dir = tmp_path_factory.mktemp("store") / "var"
+    if kind == "sqlite":
+        return StoreConfig(database_url=None, data_dir=data_dir)
+    assert postgres_database is not None
     _empty_postgres(postgres_database)
     # Small pools: every test opens every application, projection and the token store.
     return StoreConfig(
-        database_url=postgres_database, data_dir=tmp_path / "var", pool_size=1, max_overflow=4
+        database_url=postgres_database, data_dir=data_dir, pool_size=1, max_overflow=4
     )
 
 

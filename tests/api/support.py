@@ -9,13 +9,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-import httpx
-import psycopg
+import httpx2 as httpx  # Starlette's test client answers httpx2 responses
 from fastapi.testclient import TestClient
 
 from api.schemas.common import Problem, ValidationProblem
 from api.tokens import TokenStore
-from application.store import StoreConfig
 from domain.vocabulary import Role
 
 PROBLEM_JSON = "application/problem+json"
@@ -236,9 +234,19 @@ def some_id() -> str:
 
 
 REASON = {"reason": "as agreed with the customer on the phone"}
+BUDGET_LINES: list[dict[str, Any]] = [
+    {"code": "6001", "category": "revenue", "amount": "500000.00", "description": "sales"},
+    {"code": "6601", "category": "expense", "amount": "100000.00", "monthly": None},
+    {
+        "code": "6401",
+        "category": "cost",
+        "amount": "400000.00",
+        "monthly": ["33333.33"] * 11 + ["33333.37"],
+    },
+]
 
-# A valid body for every customer and complaint command, by path template with its
-# parameter named ``{id}`` (see ``normalized``); ``"{customer_id}"`` values are filled in.
+# A valid body for every command, by path template with its parameters named ``{id}``
+# (see ``normalized``); ``"{customer_id}"``-like values are filled in by ``sample_body``.
 SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "/customers": {"name": "Zhang Wei", "email": "zhang.wei@example.cn", "channel": "search"},
     "/customers/{id}/activate": {},
@@ -291,6 +299,142 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "/complaints/{id}/wait-for-customer": REASON,
     "/complaints/{id}/resume": {},
     "/complaints/{id}/withdraw": REASON,
+    "/risks": {
+        "category": "technical",
+        "title": "Payment gateway outage",
+        "description": "The single payment provider fails during a sale.",
+        "owner": "tech-tang",
+        "department": "technology",
+        "cause": "one provider, no failover",
+        "event": "checkout unavailable for hours",
+        "consequence": "lost orders and complaints",
+    },
+    "/risks/{id}/assess": {"likelihood": 4, "impact": 4},
+    "/risks/{id}/treatment": {
+        "strategy": "reduce",
+        "counterparty": None,
+        "actions": [{"title": "add a second provider", "owner": "dev-du", "due": "2030-06-30"}],
+    },
+    "/risks/{id}/actions/{id}/start": {},
+    "/risks/{id}/actions/{id}/complete": {"completed_on": "2026-01-15", "note": "done"},
+    "/risks/{id}/acceptance": {"approved": True, "expires_on": "2030-12-31", "reason": "cheap"},
+    "/risks/{id}/residual": {"likelihood": 2, "impact": 3},
+    "/risks/{id}/kris": {
+        "name": "errors",
+        "metric": "failed checkouts",
+        "direction": "above",
+        "amber": "5",
+        "red": "10",
+        "unit": "‰",
+    },
+    "/risks/{id}/kri-readings": {
+        "kri_id": "{kri_id}",
+        "value": "7",
+        "observed_at": "2026-01-15T10:00:00+08:00",
+    },
+    "/risks/{id}/reviews": {"note": "still relevant", "reviewed_on": "2026-01-15"},
+    "/risks/{id}/close": REASON,
+    "/risks/{id}/reopen": REASON,
+    "/employees": {
+        "name": "Chen Jing",
+        "department": "operations",
+        "position": "operations specialist",
+        "manager_id": None,
+        "hire_date": "2018-04-01",
+        "prior_service_years": "1.5",
+        "birthday": "1991-08-08",
+    },
+    "/employees/{id}/confirm": {"date": "2018-07-01"},
+    "/employees/{id}/transfer": {
+        "department": "sales",
+        "position": "account manager",
+        "manager_id": None,
+        "date": "2026-01-01",
+    },
+    "/employees/{id}/separate": {"date": "2026-12-31", "reason": "moved abroad"},
+    "/employees/{id}/trainings": {
+        "course": "first aid",
+        "kind": "skills",
+        "hours": "4",
+        "completed_on": "2026-01-15",
+        "plan_year": 2026,
+    },
+    "/employees/{id}/appraisals/{id}/goals": {
+        "period_start": "2026-01-01",
+        "period_end": "2026-12-31",
+        "goals": [
+            {
+                "title": "Raise activation",
+                "metric": "activation rate",
+                "target": "40",
+                "unit": "%",
+                "deadline": "2026-12-31",
+                "weight": 100,
+            }
+        ],
+    },
+    "/employees/{id}/appraisals/{id}/reviews": {
+        "kind": "manager",
+        "reviewer_id": None,
+        "score": 4,
+        "comment": "steady",
+    },
+    "/employees/{id}/appraisals/{id}/finalize": {
+        "rating": 4,
+        "feedback": "a good year",
+        "improvement_plan": None,
+        "improvement_plan_due": None,
+    },
+    "/employees/{id}/appraisals/{id}/improvement-plan": {
+        "plan": "pair weekly",
+        "due": "2027-03-31",
+    },
+    "/employees/{id}/rewards": {
+        "cycle": "2026",
+        "bonus": "5000.00",
+        "promotion_to": "senior specialist",
+        "honorary_title": None,
+    },
+    "/employees/{id}/benefits": {
+        "kind": "holiday_benefit",
+        "date": "2026-02-01",
+        "occasion": "spring festival",
+        "amount": "300.00",
+    },
+    "/employees/{id}/leave-requests": {"start": "2026-07-01", "end": "2026-07-03", "days": 3},
+    "/employees/{id}/leave-requests/{id}/approve": {},
+    "/employees/{id}/leave-requests/{id}/reject": REASON,
+    "/employees/{id}/leave-requests/{id}/start": {"date": "2026-07-01"},
+    "/employees/{id}/leave-requests/{id}/return": {"date": "2026-07-04"},
+    "/budgets": {
+        "department": "marketing",
+        "fiscal_year": 2025,
+        "control": "warn",
+        "lines": BUDGET_LINES,
+    },
+    "/budgets/fiscal-years/{id}/management-approval": {},
+    "/budgets/fiscal-years/{id}/board-approval": {},
+    "/budgets/{id}/lines": {"lines": BUDGET_LINES},
+    "/budgets/{id}/submit": {},
+    "/budgets/{id}/finance-review": {"approved": True, "reason": None},
+    "/budgets/{id}/management-approval": {"approved": True, "reason": None},
+    "/budgets/{id}/board-approval": {"approved": True, "reason": "within the plan"},
+    "/budgets/{id}/actuals": {
+        "line": "6601",
+        "amount": "1000.00",
+        "document_ref": "INV-2025-0001",
+        "date": "2025-06-01",
+        "description": "train tickets",
+    },
+    "/budgets/{id}/adjustments": {
+        "from_line": "6401",
+        "to_line": "6601",
+        "amount": "1000.00",
+        "reason": "an extra trade fair",
+    },
+    "/budgets/{id}/adjustments/{id}/approve": {},
+    "/budgets/{id}/adjustments/{id}/reject": REASON,
+    "/budgets/{id}/close": {},
 }
 
 
@@ -302,29 +446,13 @@ def normalized(template: str) -> str:
     return PATH_PARAM.sub("{id}", template)
 
 
-def sample_body(template: str, customer_id: str | None = None) -> dict[str, Any]:
+def sample_body(template: str, customer_id: str | None = None, **ids: str) -> dict[str, Any]:
+    """The sample body of ``template``, its ``"{name}"`` values replaced by ``ids[name]``
+    (``customer_id`` for ``"{customer_id}"``), or by a fresh UUID."""
+    known = {"customer_id": customer_id, **ids}
     body = dict(SAMPLE_BODIES[normalized(template)])
-    if body.get("customer_id") == "{customer_id}":
-        body["customer_id"] = customer_id or some_id()
+    for field, value in body.items():
+        placeholder = PATH_PARAM.fullmatch(value) if isinstance(value, str) else None
+        if placeholder is not None:
+            body[field] = known.get(placeholder[1]) or some_id()
     return body
-
-
-def forget_tracking_migrations(config: StoreConfig) -> None:
-    """Work around tests/conftest.py's ``_empty_postgres``: it TRUNCATEs every table,
-    the tracking tables' ``__migration__`` rows included, so that the next tracking
-    recorder of a projection "migrates" its table by renaming it to ``bkup1_<name>``,
-    which fails the second time in a session (relation already exists). Dropping the
-    emptied tracking tables lets the app create them afresh."""
-    pg = config.postgres
-    if pg is None:
-        return
-    with psycopg.connect(pg.conninfo(), autocommit=True) as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND (tablename LIKE '%\\_tracking' OR tablename LIKE 'bkup1\\_%')"
-            ).fetchall()
-        ]
-        for table in tables:
-            conn.execute(f'DROP TABLE IF EXISTS "{table}"')

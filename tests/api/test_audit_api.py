@@ -12,12 +12,11 @@ from typing import Any
 import pytest
 
 from api import consistency
-from api.settings import Settings
 from application.store import StoreConfig
 from domain.vocabulary import Role
 from projections.runner import ProjectionRunner
 from tests.api.support import Api, assert_position, assert_problem
-from tests.projections.support import alter_event, forget_tracking_migrations
+from tests.projections.support import alter_event
 
 LOGS = {"customers", "complaints", "risks", "employees", "budgets"}
 READERS = (Role.AUDITOR, Role.MANAGEMENT, Role.BOARD)
@@ -30,22 +29,6 @@ OTHERS = (
     Role.HR,
     Role.TECHNOLOGY,
 )
-
-
-@pytest.fixture(autouse=True)
-def fresh_tracking(store_config: StoreConfig) -> None:
-    forget_tracking_migrations(store_config)
-
-
-@pytest.fixture
-def settings(store_config: StoreConfig) -> Settings:
-    """One pooled connection per application: the PostgreSQL server is shared."""
-    return Settings(
-        database_url=store_config.database_url,
-        data_dir=store_config.data_dir,
-        pool_size=1,
-        log_level="WARNING",
-    )
 
 
 def runner_of(api: Api) -> ProjectionRunner:

@@ -8,11 +8,10 @@ from typing import Any
 import pytest
 
 from api.tokens import TokenStore
-from application.store import StoreConfig
 from domain.budget import Budget
 from domain.vocabulary import Department, Role
 from tests.api.support import Api, assert_position, assert_problem, some_id
-from tests.projections.support import forget_tracking_migrations
+from tests.support.clock import Clock
 
 YEAR = 2025
 NOW = datetime(YEAR, 6, 30, 12, 0, tzinfo=UTC)
@@ -33,27 +32,9 @@ LINES: list[dict[str, Any]] = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def fresh_tracking(store_config: StoreConfig) -> None:
-    """The projection runner's tracking tables survive the store's emptying on
-    PostgreSQL (see tests/projections/support.py): drop them before the app starts."""
-    forget_tracking_migrations(store_config)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
-def clock(api: Api) -> Clock:
-    """The budgets application's business clock, inside fiscal year 2025."""
-    clock = Clock(NOW)
-    api.client.app.state.services.budgets.clock = clock  # type: ignore[attr-defined]
-    return clock
+def clock_start() -> datetime:
+    return NOW
 
 
 def draft(api: Api, department: str = "sales", who: Any = SALES, **overrides: Any) -> str:

@@ -13,12 +13,10 @@ from typing import Any
 import pytest
 
 from api import consistency
-from api.settings import Settings
-from application.store import StoreConfig
 from domain.vocabulary import Role
 from projections.runner import ProjectionRunner
 from tests.api.support import Api, assert_position, assert_problem
-from tests.projections.support import forget_tracking_migrations
+from tests.support.clock import Clock
 
 YEAR = 2025  # over by now: its elapsed share is 1, whatever the day the tests run
 NOW = datetime(YEAR, 6, 30, 12, 0, tzinfo=UTC)
@@ -31,11 +29,6 @@ HEADS = {"sales": Role.SALES, "marketing": Role.MARKETING, "hr": Role.HR}
 
 
 @pytest.fixture(autouse=True)
-def fresh_tracking(store_config: StoreConfig) -> None:
-    forget_tracking_migrations(store_config)
-
-
-@pytest.fixture(autouse=True)
 def patient_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     """min_position waits longer than in production: the PostgreSQL server is shared with
     other test sessions and benchmarks, and a slow catch-up must not fail a figure test."""
@@ -43,29 +36,8 @@ def patient_reads(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def settings(store_config: StoreConfig) -> Settings:
-    """One pooled connection per application: the PostgreSQL server is shared."""
-    return Settings(
-        database_url=store_config.database_url,
-        data_dir=store_config.data_dir,
-        pool_size=1,
-        log_level="WARNING",
-    )
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(api: Api) -> Clock:
-    clock = Clock(NOW)
-    api.client.app.state.services.budgets.clock = clock  # type: ignore[attr-defined]
-    return clock
+def clock_start() -> datetime:
+    return NOW
 
 
 def runner_of(api: Api) -> ProjectionRunner:

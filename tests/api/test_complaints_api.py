@@ -19,6 +19,9 @@ from tests.api.support import (
     some_id,
 )
 
+# The tests make aggregates of their own: one store and app for the module.
+pytestmark = pytest.mark.shared_app
+
 # Who may send which complaint command (docs/domain.md §5.1-§5.2: customer service handles
 # complaints; a severity 1-2 plan is approved by management or customer service).
 COMMAND_ROLES: dict[str, set[Role]] = {

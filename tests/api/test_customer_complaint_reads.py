@@ -11,19 +11,13 @@ from typing import Any
 import pytest
 
 from api import consistency
-from api.settings import Settings
 from application.store import StoreConfig
 from domain.vocabulary import Role
 from projections.runner import ProjectionRunner
 from tests.api.support import CS_A, Api, assert_position, assert_problem
-from tests.projections.support import forget_tracking_migrations
+from tests.support.clock import Clock
 
 BUSINESS_TIME = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)  # long past: every due time is past
-
-
-@pytest.fixture(autouse=True)
-def fresh_tracking(store_config: StoreConfig) -> None:
-    forget_tracking_migrations(store_config)
 
 
 @pytest.fixture(autouse=True)
@@ -33,30 +27,8 @@ def patient_reads(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def settings(store_config: StoreConfig) -> Settings:
-    return Settings(
-        database_url=store_config.database_url,
-        data_dir=store_config.data_dir,
-        pool_size=1,
-        log_level="WARNING",
-    )
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock(api: Api, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock(BUSINESS_TIME)
-    services = api.client.app.state.services  # type: ignore[attr-defined]
-    monkeypatch.setattr(services.customers, "clock", clock)
-    monkeypatch.setattr(services.complaints, "clock", clock)
-    return clock
+def clock_start() -> datetime:
+    return BUSINESS_TIME
 
 
 def runner_of(api: Api) -> ProjectionRunner:

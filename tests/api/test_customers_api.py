@@ -17,6 +17,9 @@ from tests.api.support import (
     some_id,
 )
 
+# The tests make aggregates of their own: one store and app for the module.
+pytestmark = pytest.mark.shared_app
+
 REGISTRATION = SAMPLE_BODIES["/customers"]
 
 # Who may send which customer command (docs/domain.md §2 roles and §3.2 customer).

@@ -15,7 +15,9 @@ from api.tokens import TokenStore
 from application.store import StoreConfig
 from domain.vocabulary import Role
 from tests.api.support import Api, assert_position, assert_problem, some_id
-from tests.projections.support import forget_tracking_migrations
+
+# The tests make aggregates of their own: one store and app for the module.
+pytestmark = pytest.mark.shared_app
 
 HR = Role.HR
 CYCLE = "2026"
@@ -111,13 +113,6 @@ class Team:
 @pytest.fixture
 def team(api: Api) -> Team:
     return Team(api)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tracking_tables(store_config: StoreConfig) -> None:
-    """tests/conftest.py empties PostgreSQL by TRUNCATE, which the projections'
-    tracking tables do not survive (see tests/projections/support.py)."""
-    forget_tracking_migrations(store_config)
 
 
 # Hiring and reading.
@@ -577,6 +572,7 @@ def test_the_cli_links_a_token_to_an_employee(
         cli.main(["token", "create", "--name", "x", "--role", "sales", "--employee", "nope"])
 
 
+@pytest.mark.fresh_app  # its own store
 def test_tokens_made_before_employee_links_keep_working(store_config: StoreConfig) -> None:
     """A store whose token table predates the employee column gets it, and old tokens work."""
     create = (

@@ -38,7 +38,9 @@ def test_every_path_but_the_public_ones_takes_a_bearer_token(spec: dict[str, Any
         "description": spec["components"]["securitySchemes"]["bearer"]["description"],
     }
     for method, path, operation in operations(spec):
-        expected = None if path in PUBLIC_PATHS else [{"bearer": []}]
+        expected: list[dict[str, list[str]]] | None = (
+            None if path in PUBLIC_PATHS else [{"bearer": []}]
+        )
         assert operation.get("security") == expected, (method, path)
     assert "/health" in spec["paths"]
 

@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.settings import Settings
 from application.services import Services
-from application.store import StoreConfig
 from demo import load_risks_demo
 from domain.risk import RiskCategory, RiskLevel, RiskStatus
 from tests.api.support import (
@@ -21,17 +20,11 @@ from tests.api.support import (
     Api,
     Tokens,
     assert_problem,
-    forget_tracking_migrations,
 )
-from tests.application.support import stored_event_count
+from tests.support.refusals import stored_event_count
 
-
-@pytest.fixture(autouse=True)
-def fresh_tracking(store_config: StoreConfig) -> None:
-    """The projections' tracking tables survive the store's emptying on PostgreSQL:
-    drop them before the app starts (see tests/api/support.py)."""
-    forget_tracking_migrations(store_config)
-
+# The tests make aggregates of their own: one store and app for the module.
+pytestmark = pytest.mark.shared_app
 
 OWNER = "tech-tang"
 MANAGER = "mgmt-meng"
@@ -590,6 +583,7 @@ VALID: dict[str, dict[str, Any]] = {
 }
 
 
+@pytest.mark.fresh_app  # its own store
 def test_junk_in_any_field_never_causes_a_500(settings: Settings, tokens: Tokens) -> None:
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         api = Api(client, tokens)
@@ -620,6 +614,7 @@ def test_junk_in_any_field_never_causes_a_500(settings: Settings, tokens: Tokens
 # --- Demo data ------------------------------------------------------------------------------
 
 
+@pytest.mark.fresh_app  # its own store
 def test_the_demo_register_is_believable_and_reruns_write_nothing(services: Services) -> None:
     now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
     made = load_risks_demo(services, now=now)

@@ -11,28 +11,13 @@ from typing import Any
 import pytest
 
 from api import consistency
-from api.settings import Settings
-from application.store import StoreConfig
 from domain.vocabulary import Role
 from projections.runner import ProjectionRunner
 from tests.api.support import PRINCIPALS, Api, assert_position, assert_problem, some_id
-from tests.projections.support import forget_tracking_migrations
 
 PATHS = ("/dashboards/risks", "/risks")
 OWNER = Role.TECHNOLOGY  # tech-tang
 FIN_OWNER = Role.FINANCE  # fin-fan
-
-
-@pytest.fixture
-def settings(store_config: StoreConfig) -> Settings:
-    """One pooled connection per application: the PostgreSQL server is shared."""
-    forget_tracking_migrations(store_config)
-    return Settings(
-        database_url=store_config.database_url,
-        data_dir=store_config.data_dir,
-        pool_size=1,
-        log_level="WARNING",
-    )
 
 
 def runner_of(api: Api) -> ProjectionRunner:

@@ -1,10 +1,9 @@
-"""Helpers for application tests: actors, contexts, a settable clock, store counts."""
+"""Helpers for application tests: actors, contexts, replays, aggregates made by commands."""
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -54,23 +53,6 @@ def as_(
     )
 
 
-class Clock:
-    """A business clock the test moves by hand."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-
-
 def open_services(store_config: StoreConfig) -> Services:
     """Another Services on the same store, as another server process would open it.
 
@@ -78,11 +60,6 @@ def open_services(store_config: StoreConfig) -> Services:
     PostgreSQL server's connections are shared with the other test sessions.
     """
     return Services.open(replace(store_config, pool_size=1, max_overflow=1))
-
-
-def stored_event_count(app: OpsApplication) -> int:
-    """How many events the application's log holds (ids may have gaps on PostgreSQL)."""
-    return len(app.recorder.select_notifications(start=None, limit=1_000_000))
 
 
 def state_of(aggregate: Aggregate) -> dict[str, Any]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -37,13 +36,13 @@ from domain.errors import DomainError, FourEyesViolation
 from domain.money import AmountNegative
 from domain.vocabulary import Department, Role
 from tests.application.support import (
-    Clock,
     as_,
     open_services,
     replayed,
     state_of,
-    stored_event_count,
 )
+from tests.support.clock import Clock
+from tests.support.refusals import refused, stored_event_count
 
 YEAR = 2025
 T0 = datetime(YEAR - 1, 12, 2, 9, 0, tzinfo=UTC)
@@ -69,10 +68,8 @@ def lines() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def clock(services: Services) -> Clock:
-    clock = Clock(T0)
-    services.budgets.clock = clock  # type: ignore[method-assign]
-    return clock
+def clock_start() -> datetime:
+    return T0
 
 
 def draft(
@@ -121,16 +118,6 @@ def active(
     return budget_id
 
 
-@contextmanager
-def refused(services: Services, error: type[Exception]) -> Iterator[None]:
-    """The block raises exactly ``error`` and the budgets' log stays as it was."""
-    before = stored_event_count(services.budgets)
-    with pytest.raises(Exception) as raised:
-        yield
-    assert type(raised.value) is error, f"expected {error.__name__}, got {raised.value!r}"
-    assert stored_event_count(services.budgets) == before
-
-
 def spend(
     services: Services, budget_id: UUID, line: str, amount: str, ref: str, on: date | None = None
 ) -> Any:
@@ -171,7 +158,7 @@ def test_draft_derives_the_id_from_department_and_year(services: Services, clock
 def test_duplicate_department_year_is_refused(services: Services, clock: Clock) -> None:
     draft(services)
 
-    with refused(services, BudgetAlreadyExists):
+    with refused(services.budgets, BudgetAlreadyExists):
         draft(services)
     draft(services, year=YEAR + 1)  # another year is another budget
 
@@ -195,16 +182,16 @@ def test_duplicate_lost_in_a_race_is_still_budget_already_exists(
 
 
 def test_only_the_department_head_drafts(services: Services, clock: Clock) -> None:
-    with refused(services, NotDepartmentHead):
+    with refused(services.budgets, NotDepartmentHead):
         draft(services, Department.SALES, MARKETING_HEAD)
-    with refused(services, NotDepartmentHead):
+    with refused(services.budgets, NotDepartmentHead):
         draft(services, Department.SALES, MGR)
     draft(services, Department.ADMINISTRATION, ADMIN_HEAD)  # no own role: management
 
 
 def test_negative_line_is_refused(services: Services, clock: Clock) -> None:
     bad = [dict(lines()[0], amount=Decimal("-1.00"))]
-    with refused(services, AmountNegative):
+    with refused(services.budgets, AmountNegative):
         services.budgets.draft_budget(
             department=Department.SALES, fiscal_year=YEAR, lines=bad, ctx=as_(SALES_HEAD)
         )
@@ -214,12 +201,12 @@ def test_lines_are_replaced_only_in_draft(services: Services, clock: Clock) -> N
     budget_id = draft(services)
     services.budgets.replace_budget_lines(budget_id, lines=lines()[:2], ctx=as_(SALES_HEAD))
     assert list(services.budgets.get_budget(budget_id).lines) == ["6001", "6601"]
-    with refused(services, NotDepartmentHead):
+    with refused(services.budgets, NotDepartmentHead):
         services.budgets.replace_budget_lines(budget_id, lines=lines(), ctx=as_(MARKETING_HEAD))
 
     to_stage(services, budget_id, BudgetStatus.FINANCE_REVIEWED, SALES_HEAD)
 
-    with refused(services, BudgetLinesLocked):
+    with refused(services.budgets, BudgetLinesLocked):
         services.budgets.replace_budget_lines(budget_id, lines=lines(), ctx=as_(SALES_HEAD))
 
 
@@ -253,7 +240,7 @@ def test_skipping_a_stage_is_refused(services: Services, clock: Clock) -> None:
     budget_id = draft(services)
     services.budgets.submit_budget(budget_id, ctx=as_(SALES_HEAD))
 
-    with refused(services, BudgetStageSkipped):
+    with refused(services.budgets, BudgetStageSkipped):
         services.budgets.approve_budget_by_board(budget_id, approved=True, ctx=as_(BOARD))
 
 
@@ -261,7 +248,7 @@ def test_submitter_never_approves_whatever_their_roles(services: Services, clock
     budget_id = draft(services)
     services.budgets.submit_budget(budget_id, ctx=as_(SALES_AND_FINANCE))
 
-    with refused(services, FourEyesViolation):
+    with refused(services.budgets, FourEyesViolation):
         services.budgets.review_budget(budget_id, approved=True, ctx=as_(SALES_AND_FINANCE))
 
 
@@ -322,7 +309,7 @@ def test_bulk_approval_refuses_the_lot_naming_the_laggards(
     reviewed_year(services)
     lagging = draft(services, Department.HR, Actor("head.hr", frozenset({Role.HR})))
 
-    with refused(services, FiscalYearNotReady):
+    with refused(services.budgets, FiscalYearNotReady):
         services.budgets.approve_fiscal_year_by_management(YEAR, ctx=as_(MGR))
     with pytest.raises(FiscalYearNotReady) as raised:
         services.budgets.approve_fiscal_year_by_management(YEAR, ctx=as_(MGR))
@@ -333,12 +320,12 @@ def test_bulk_approval_refuses_the_lot_naming_the_laggards(
 def test_bulk_approval_respects_four_eyes(services: Services, clock: Clock) -> None:
     reviewed_year(services)  # administration was submitted by mgr.wu (management)
 
-    with refused(services, FourEyesViolation):
+    with refused(services.budgets, FourEyesViolation):
         services.budgets.approve_fiscal_year_by_management(YEAR, ctx=as_(ADMIN_HEAD))
 
 
 def test_bulk_approval_needs_a_budget_at_the_stage(services: Services, clock: Clock) -> None:
-    with refused(services, NoBudgetAwaitingApproval):
+    with refused(services.budgets, NoBudgetAwaitingApproval):
         services.budgets.approve_fiscal_year_by_board(YEAR, ctx=as_(BOARD))
 
 
@@ -350,7 +337,7 @@ def test_actuals_need_an_active_budget(services: Services, clock: Clock) -> None
     to_stage(services, budget_id, BudgetStatus.MANAGEMENT_APPROVED, SALES_HEAD)
     clock.now = datetime(YEAR, 4, 1, tzinfo=UTC)
 
-    with refused(services, BudgetNotActive):
+    with refused(services.budgets, BudgetNotActive):
         spend(services, budget_id, "6601", "1.00", "INV-1")
 
 
@@ -359,7 +346,7 @@ def test_stop_refuses_and_warn_warns(services: Services, clock: Clock) -> None:
     warn = active(services, BudgetControl.WARN, Department.MARKETING, MARKETING_HEAD)
     clock.now = datetime(YEAR, 4, 1, tzinfo=UTC)
 
-    with refused(services, SpendingExceedsAvailable):
+    with refused(services.budgets, SpendingExceedsAvailable):
         spend(services, stop, "6601", "100000.01", "INV-1")
     result = spend(services, warn, "6601", "100000.01", "INV-1")
 
@@ -372,7 +359,7 @@ def test_actual_date_not_in_future(services: Services, clock: Clock) -> None:
     budget_id = active(services)
     clock.now = datetime(YEAR, 4, 1, tzinfo=UTC)
 
-    with refused(services, DateInFuture):
+    with refused(services.budgets, DateInFuture):
         spend(services, budget_id, "6601", "1.00", "INV-1", on=date(YEAR, 4, 2))
 
 
@@ -399,9 +386,9 @@ def test_adjustment_is_requested_then_approved_by_the_right_role(
     )
     small_id, large_id = UUID(small.extra["adjustment_id"]), UUID(large.extra["adjustment_id"])
     budgets.approve_adjustment(budget_id, small_id, ctx=as_(BOOKKEEPER))
-    with refused(services, AdjustmentAboveFinanceLimit):
+    with refused(services.budgets, AdjustmentAboveFinanceLimit):
         budgets.approve_adjustment(budget_id, large_id, ctx=as_(BOOKKEEPER))
-    with refused(services, FourEyesViolation):
+    with refused(services.budgets, FourEyesViolation):
         budgets.approve_adjustment(
             budget_id, large_id, ctx=as_(Actor("fin.chen", frozenset({Role.MANAGEMENT})))
         )
@@ -419,7 +406,7 @@ def test_adjustment_requested_by_another_department_is_refused(
     services: Services, clock: Clock
 ) -> None:
     budget_id = active(services)
-    with refused(services, NotDepartmentHead):
+    with refused(services.budgets, NotDepartmentHead):
         services.budgets.request_adjustment(
             budget_id,
             to_line="6601",
@@ -431,7 +418,7 @@ def test_adjustment_requested_by_another_department_is_refused(
 
 def test_unknown_adjustment_is_not_found(services: Services, clock: Clock) -> None:
     budget_id = active(services)
-    with refused(services, AggregateNotFound):
+    with refused(services.budgets, AggregateNotFound):
         services.budgets.approve_adjustment(budget_id, uuid4(), ctx=as_(MGR))
     with pytest.raises(AggregateNotFound):
         services.budgets.get_adjustment(budget_id, uuid4())

@@ -37,8 +37,6 @@ from tests.application.support import (
     AGENT,
     MANAGER,
     OTHER_AGENT,
-    T0,
-    Clock,
     as_,
     investigating,
     open_services,
@@ -47,16 +45,9 @@ from tests.application.support import (
     register,
     replayed,
     state_of,
-    stored_event_count,
 )
-
-
-@pytest.fixture
-def clock(services: Services) -> Clock:
-    """The complaints application's business clock, moved by hand."""
-    clock = Clock(T0)
-    services.complaints.clock = clock  # type: ignore[method-assign]
-    return clock
+from tests.support.clock import T0, Clock
+from tests.support.refusals import stored_event_count
 
 
 def close_resolved(services: Services, severity: int = 3) -> Any:

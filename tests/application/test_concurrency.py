@@ -33,8 +33,8 @@ from tests.application.support import (
     open_services,
     receive,
     register,
-    stored_event_count,
 )
+from tests.support.refusals import stored_event_count
 
 BARRIER_TIMEOUT = 30
 

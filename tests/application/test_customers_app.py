@@ -46,8 +46,8 @@ from tests.application.support import (
     register,
     replayed,
     state_of,
-    stored_event_count,
 )
+from tests.support.refusals import stored_event_count
 
 
 def buy(

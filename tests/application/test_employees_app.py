@@ -28,7 +28,9 @@ from domain.employee import (
 )
 from domain.errors import DomainError, FourEyesViolation
 from domain.vocabulary import Department, Role
-from tests.application.support import Clock, as_, replayed, state_of, stored_event_count
+from tests.application.support import as_, replayed, state_of
+from tests.support.clock import Clock
+from tests.support.refusals import refused, stored_event_count
 
 NOW = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)
 HR = Actor("hr.he", frozenset({Role.HR}))
@@ -93,16 +95,6 @@ def team(app: Any) -> dict[str, UUID]:
     }
 
 
-def refused(app: Any, error: type[Exception], act: Any) -> Exception:
-    """``act`` raises ``error`` and writes nothing."""
-    before = stored_event_count(app)
-    with pytest.raises(error) as raised:
-        act()
-    assert type(raised.value) is error
-    assert stored_event_count(app) == before
-    return raised.value
-
-
 def review(
     app: Any, team: dict[str, UUID], kind: AppraisalReviewKind, who: str, actor: Actor = HR
 ) -> Any:
@@ -162,21 +154,19 @@ def test_a_linked_principal_acts_only_as_its_employee(app: Any, team: dict[str, 
     through_peers(app, team)
     chen = linked("chen", team["chen"], Role.HR)  # hr by role, but Chen when reviewing
 
-    refused(
-        app,
-        ActingForAnother,
-        lambda: app.submit_review(
-            team["boss"], cycle=CYCLE, kind=AppraisalReviewKind.SELF,
-            reviewer_id=team["boss"], score=5, ctx=as_(chen),
-        ),
-    )  # fmt: skip
-    refused(
-        app,
-        ActingForAnother,
-        lambda: app.request_leave(
+    with refused(app, ActingForAnother):
+        app.submit_review(
+            team["boss"],
+            cycle=CYCLE,
+            kind=AppraisalReviewKind.SELF,
+            reviewer_id=team["boss"],
+            score=5,
+            ctx=as_(chen),
+        )
+    with refused(app, ActingForAnother):
+        app.request_leave(
             team["boss"], start=date(2026, 7, 1), end=date(2026, 7, 1), days=1, ctx=as_(chen)
-        ),
-    )
+        )
 
 
 def test_the_reviewer_comes_from_the_linked_principal(app: Any, team: dict[str, UUID]) -> None:
@@ -198,21 +188,24 @@ def test_hr_names_the_reviewer_and_others_may_not_review(app: Any, team: dict[st
             team["chen"], cycle=CYCLE, kind=AppraisalReviewKind.SELF, score=3, ctx=as_(actor)
         )
 
-    refused(app, ReviewerRequired, self_review(HR))
-    refused(app, NoEmployeeIdentity, self_review(OPS))
+    with refused(app, ReviewerRequired):
+        self_review(HR)()
+    with refused(app, NoEmployeeIdentity):
+        self_review(OPS)()
 
 
 def test_reviewers_must_be_employees(app: Any, team: dict[str, UUID]) -> None:
     through_peers(app, team)
     stranger = uuid4()
-    refused(
-        app,
-        ReferencedAggregateNotFound,
-        lambda: app.submit_review(
-            team["chen"], cycle=CYCLE, kind=AppraisalReviewKind.PEER, reviewer_id=stranger,
-            score=3, ctx=as_(HR),
-        ),
-    )  # fmt: skip
+    with refused(app, ReferencedAggregateNotFound):
+        app.submit_review(
+            team["chen"],
+            cycle=CYCLE,
+            kind=AppraisalReviewKind.PEER,
+            reviewer_id=stranger,
+            score=3,
+            ctx=as_(HR),
+        )
 
 
 def test_order_is_enforced_through_the_store(app: Any, team: dict[str, UUID]) -> None:
@@ -220,23 +213,17 @@ def test_order_is_enforced_through_the_store(app: Any, team: dict[str, UUID]) ->
         team["chen"], cycle=CYCLE, period_start=date(2026, 1, 1),
         period_end=date(2026, 12, 31), goals=GOALS, ctx=as_(HR),
     )  # fmt: skip
-    refused(
-        app,
-        SelfReviewMissing,
-        lambda: review(app, team, AppraisalReviewKind.MANAGER, "boss", linked("z", team["boss"])),
-    )
+    with refused(app, SelfReviewMissing):
+        review(app, team, AppraisalReviewKind.MANAGER, "boss", linked("z", team["boss"]))
 
 
 def test_hr_does_not_decide_on_their_own_record(app: Any, team: dict[str, UUID]) -> None:
     through_peers(app, team)
     hr_chen = linked("chen", team["chen"], Role.HR)
-    refused(
-        app,
-        FourEyesViolation,
-        lambda: app.finalize_appraisal(
+    with refused(app, FourEyesViolation):
+        app.finalize_appraisal(
             team["chen"], cycle=CYCLE, rating=5, feedback="great", ctx=as_(hr_chen)
-        ),
-    )
+        )
 
 
 def test_the_manager_or_hr_decide_on_leave(app: Any, team: dict[str, UUID]) -> None:
@@ -251,17 +238,11 @@ def test_the_manager_or_hr_decide_on_leave(app: Any, team: dict[str, UUID]) -> N
     second_id = UUID(second.extra["leave_request_id"])
 
     for outsider in (linked("li", team["peer_a"]), OPS):
-        refused(
-            app,
-            NotTheEmployeesManager,
-            lambda o=outsider: app.approve_leave(team["chen"], first_id, ctx=as_(o)),
-        )
+        with refused(app, NotTheEmployeesManager):
+            app.approve_leave(team["chen"], first_id, ctx=as_(outsider))
     for requester in (chen, HR):  # nobody decides on what they submitted
-        refused(
-            app,
-            FourEyesViolation,
-            lambda r=requester: app.approve_leave(team["chen"], second_id, ctx=as_(r)),
-        )
+        with refused(app, FourEyesViolation):
+            app.approve_leave(team["chen"], second_id, ctx=as_(requester))
     app.approve_leave(team["chen"], first_id, ctx=as_(linked("zhao", team["boss"])))
     other_hr = Actor("hr.hu", frozenset({Role.HR}))
     app.reject_leave(team["chen"], second_id, reason="audit week", ctx=as_(other_hr))
@@ -273,7 +254,8 @@ def test_the_manager_or_hr_decide_on_leave(app: Any, team: dict[str, UUID]) -> N
 
 
 def test_an_unknown_leave_request_is_not_found(app: Any, team: dict[str, UUID]) -> None:
-    refused(app, AggregateNotFound, lambda: app.approve_leave(team["chen"], uuid4(), ctx=as_(HR)))
+    with refused(app, AggregateNotFound):
+        app.approve_leave(team["chen"], uuid4(), ctx=as_(HR))
 
 
 def test_leave_beyond_the_balance_is_refused_in_the_store(app: Any, team: dict[str, UUID]) -> None:
@@ -281,13 +263,10 @@ def test_leave_beyond_the_balance_is_refused_in_the_store(app: Any, team: dict[s
     app.request_leave(
         team["chen"], start=date(2026, 7, 6), end=date(2026, 7, 10), days=5, ctx=as_(HR)
     )
-    refused(
-        app,
-        LeaveBalanceExceeded,
-        lambda: app.request_leave(
+    with refused(app, LeaveBalanceExceeded):
+        app.request_leave(
             team["chen"], start=date(2026, 9, 1), end=date(2026, 9, 1), days=1, ctx=as_(HR)
-        ),
-    )
+        )
 
 
 def test_leave_starts_and_ends_by_explicit_commands(app: Any, team: dict[str, UUID]) -> None:
@@ -322,14 +301,12 @@ def test_an_idempotent_leave_request_answers_the_same_request(
 
 
 def test_managers_and_transfers_name_existing_employees(app: Any, team: dict[str, UUID]) -> None:
-    refused(app, ReferencedAggregateNotFound, lambda: hire(app, "Nobody's", uuid4()))
-    refused(
-        app,
-        ReferencedAggregateNotFound,
-        lambda: app.transfer_employee(
+    with refused(app, ReferencedAggregateNotFound):
+        hire(app, "Nobody's", uuid4())
+    with refused(app, ReferencedAggregateNotFound):
+        app.transfer_employee(
             team["chen"], department=Department.SALES, manager_id=uuid4(), ctx=as_(HR)
-        ),
-    )
+        )
     app.transfer_employee(
         team["chen"], department=Department.SALES, manager_id=team["peer_a"], ctx=as_(HR)
     )
@@ -339,35 +316,32 @@ def test_managers_and_transfers_name_existing_employees(app: Any, team: dict[str
 def test_nothing_after_separation_and_no_separated_manager(app: Any, team: dict[str, UUID]) -> None:
     app.separate_employee(team["boss"], on=date(2026, 6, 1), reason="retired", ctx=as_(HR))
 
-    refused(
-        app,
-        EmployeeSeparated,
-        lambda: app.record_training(
-            team["boss"], course="SQL", kind=TrainingKind.SKILLS, hours=Decimal("4"),
-            completed_on=date(2026, 6, 2), ctx=as_(HR),
-        ),
-    )  # fmt: skip
-    refused(app, EmployeeSeparated, lambda: hire(app, "New", team["boss"]))
+    with refused(app, EmployeeSeparated):
+        app.record_training(
+            team["boss"],
+            course="SQL",
+            kind=TrainingKind.SKILLS,
+            hours=Decimal("4"),
+            completed_on=date(2026, 6, 2),
+            ctx=as_(HR),
+        )
+    with refused(app, EmployeeSeparated):
+        hire(app, "New", team["boss"])
 
 
 def test_unknown_employees_are_not_found(app: Any) -> None:
     with pytest.raises(AggregateNotFound):
         app.get_employee(uuid4())
-    refused(
-        app,
-        AggregateNotFound,
-        lambda: app.confirm_employee(uuid4(), ctx=as_(HR)),
-    )
+    with refused(app, AggregateNotFound):
+        app.confirm_employee(uuid4(), ctx=as_(HR))
 
 
 def test_domain_refusals_leave_the_history_unchanged(app: Any, team: dict[str, UUID]) -> None:
-    error = refused(
-        app,
-        LeaveBalanceExceeded,
-        lambda: app.request_leave(
+    with refused(app, LeaveBalanceExceeded) as raised:
+        app.request_leave(
             team["chen"], start=date(2026, 7, 6), end=date(2026, 7, 31), days=20, ctx=as_(HR)
-        ),
-    )
+        )
+    error = raised.value
     assert isinstance(error, DomainError)
     assert app.get_employee(team["chen"]).version == 1
 

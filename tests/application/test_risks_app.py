@@ -42,20 +42,15 @@ from domain.risk import (
     UnknownKri,
 )
 from domain.vocabulary import Department, Role
-from tests.application.support import T0, Clock, as_, replayed, state_of, stored_event_count
+from tests.application.support import as_, replayed, state_of
+from tests.support.clock import T0, Clock
+from tests.support.refusals import stored_event_count
 
 OWNER = Actor("tech.tang", frozenset({Role.TECHNOLOGY}))
 IDENTIFIER = Actor("ops.ou", frozenset({Role.OPERATIONS}))
 MANAGER = Actor("mgmt.meng", frozenset({Role.MANAGEMENT}))
 BOARD = Actor("board.bai", frozenset({Role.BOARD}))
 DEV = Actor("dev.du", frozenset({Role.TECHNOLOGY}))
-
-
-@pytest.fixture
-def clock(services: Services) -> Clock:
-    clock = Clock(T0)
-    services.risks.clock = clock
-    return clock
 
 
 @pytest.fixture

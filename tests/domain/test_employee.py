@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 import pytest
@@ -112,7 +112,7 @@ def goal(**overrides: Any) -> Goal:
         "weight": 60,
     }
     fields.update(overrides)
-    return Goal(**fields)
+    return cast(Goal, fields)
 
 
 GOALS = [goal(), goal(title="Cut churn", metric="monthly churn", target=Decimal("3"), weight=40)]
@@ -271,11 +271,11 @@ def test_training_dates_lie_between_hire_and_today() -> None:
 
 def test_the_same_training_is_recorded_once() -> None:
     employee = hired()
-    employee.record_training("SQL", TrainingKind.SKILLS, 4, NOW.date(), 2026, NOW)
+    employee.record_training("SQL", TrainingKind.SKILLS, Decimal(4), NOW.date(), 2026, NOW)
     assert_refused(
         settled(employee),
         TrainingAlreadyRecorded,
-        lambda e: e.record_training("SQL", TrainingKind.SKILLS, 4, NOW.date(), 2026, NOW),
+        lambda e: e.record_training("SQL", TrainingKind.SKILLS, Decimal(4), NOW.date(), 2026, NOW),
     )
 
 

@@ -11,7 +11,6 @@ import pytest
 from application.store import StoreConfig
 from domain.vocabulary import Role
 from tests.e2e.test_serve import STARTUP_SECONDS, Client, create_token, environment, serve
-from tests.projections.support import forget_tracking_migrations
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +24,6 @@ LINES = [
 def test_budgets_from_draft_to_board_approval_to_actuals(
     store_config: StoreConfig, tmp_path: Path
 ) -> None:
-    forget_tracking_migrations(store_config)
     env = environment(store_config)
     with serve(env, tmp_path, ready_within=STARTUP_SECONDS) as server:
         tokens = {

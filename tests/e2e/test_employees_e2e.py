@@ -16,7 +16,6 @@ import httpx
 import pytest
 
 from application.store import StoreConfig
-from tests.projections.support import forget_tracking_migrations
 
 pytestmark = pytest.mark.e2e
 
@@ -89,13 +88,6 @@ def server(store_config: StoreConfig) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tracking_tables(store_config: StoreConfig) -> None:
-    """tests/conftest.py empties PostgreSQL by TRUNCATE, which the projections'
-    tracking tables do not survive (see tests/projections/support.py)."""
-    forget_tracking_migrations(store_config)
 
 
 def test_an_appraisal_a_reward_and_leave_over_http(server: Server) -> None:

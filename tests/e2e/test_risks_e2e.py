@@ -10,17 +10,9 @@ import pytest
 
 from application.store import StoreConfig
 from domain.vocabulary import Role
-from tests.api.support import forget_tracking_migrations
 from tests.e2e.test_serve import STARTUP_SECONDS, Client, create_token, environment, serve
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(autouse=True)
-def fresh_tracking(store_config: StoreConfig) -> None:
-    """The projections' tracking tables survive the store's emptying on PostgreSQL:
-    drop them before the app starts (see tests/api/support.py)."""
-    forget_tracking_migrations(store_config)
 
 
 def test_a_risk_from_identification_to_early_warning(

@@ -28,7 +28,6 @@ import pytest
 from application.services import Services
 from application.store import StoreConfig
 from domain.vocabulary import Role
-from tests.api.support import forget_tracking_migrations
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +47,6 @@ def free_port() -> int:
 
 def environment(store_config: StoreConfig) -> dict[str, str]:
     """This process's environment without any OPSLEDGER_* setting, then the store's."""
-    forget_tracking_migrations(store_config)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPSLEDGER_")}
     env["OPSLEDGER_DATA_DIR"] = str(store_config.data_dir)
     env["OPSLEDGER_LOG_LEVEL"] = "WARNING"

@@ -10,12 +10,7 @@ from application.services import Services
 from application.store import StoreConfig
 from projections import runner as runner_module
 from projections.runner import ProjectionRunner
-from tests.projections.support import forget_tracking_migrations, make_runner, open_services
-
-
-@pytest.fixture(autouse=True)
-def fresh_tracking(store_config: StoreConfig) -> None:
-    forget_tracking_migrations(store_config)
+from tests.projections.support import make_runner, open_services
 
 
 @pytest.fixture

@@ -207,24 +207,3 @@ def delete_event(config: StoreConfig, log: str, position: int) -> None:
             f"DELETE FROM {log}_events WHERE notification_id = %s", (position,)
         ).rowcount
     assert changed == 1
-
-
-def forget_tracking_migrations(config: StoreConfig) -> None:
-    """Work around tests/conftest.py's ``_empty_postgres``: it TRUNCATEs every table,
-    the tracking tables' ``__migration__`` rows included, so the next tracking
-    recorder "migrates" the table by renaming it to ``bkup1_<name>`` -- which fails
-    the second time in a session (relation already exists). Dropping the emptied
-    tracking tables lets the next runner create them afresh."""
-    pg = config.postgres
-    if pg is None:
-        return
-    with psycopg.connect(pg.conninfo(), autocommit=True) as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND (tablename LIKE '%\\_tracking' OR tablename LIKE 'bkup1\\_%')"
-            ).fetchall()
-        ]
-        for table in tables:
-            conn.execute(f'DROP TABLE IF EXISTS "{table}"')

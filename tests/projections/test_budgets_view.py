@@ -27,8 +27,9 @@ from projections.budgets import (
 from projections.listing import page
 from projections.runner import ProjectionRunner
 from projections.store import ReadModelStore
-from tests.application.support import Clock, as_
+from tests.application.support import as_
 from tests.projections.support import small_pools
+from tests.support.clock import Clock
 
 SALES_HEAD = Actor("head.sales", frozenset({Role.SALES}))
 MARKETING_HEAD = Actor("head.marketing", frozenset({Role.MARKETING}))

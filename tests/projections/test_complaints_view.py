@@ -34,8 +34,8 @@ from projections.complaints import (
 from projections.listing import page
 from projections.runner import ProjectionRunner
 from projections.store import ReadModelStore
-from tests.application.support import Clock
 from tests.projections.support import ctx, small_pools
+from tests.support.clock import Clock
 
 MARKETER = Actor("mkt.mei", frozenset({Role.MARKETING}))
 AGENT = Actor("cs.li", frozenset({Role.CUSTOMER_SERVICE}))
@@ -62,12 +62,8 @@ def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-def clock(services: Services, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """One business clock for customers and complaints, restored after the test."""
-    clock = Clock(at(1, 2, 9))
-    monkeypatch.setattr(services.customers, "clock", clock)
-    monkeypatch.setattr(services.complaints, "clock", clock)
-    return clock
+def clock_start() -> datetime:
+    return at(1, 2, 9)
 
 
 @pytest.fixture

@@ -27,8 +27,8 @@ from projections.customers import (
 from projections.listing import page
 from projections.runner import ProjectionRunner
 from projections.store import ReadModelStore
-from tests.application.support import Clock
 from tests.projections.support import ctx, small_pools
+from tests.support.clock import Clock
 
 MARKETER = Actor("mkt.mei", frozenset({Role.MARKETING}))
 OPS = Actor("ops.ou", frozenset({Role.OPERATIONS}))
@@ -49,11 +49,8 @@ def at(month: int, day: int, hour: int = 10) -> datetime:
 
 
 @pytest.fixture
-def clock(services: Services, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The customers' business clock, restored after the test."""
-    clock = Clock(at(1, 1))
-    monkeypatch.setattr(services.customers, "clock", clock)
-    return clock
+def clock_start() -> datetime:
+    return at(1, 1)
 
 
 @pytest.fixture

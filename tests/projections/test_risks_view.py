@@ -24,8 +24,8 @@ from projections.listing import page
 from projections.risks import RiskFilter, RisksView, risk_dashboard, risk_item, risk_listing
 from projections.runner import ProjectionRunner
 from projections.store import ReadModelStore
-from tests.application.support import Clock
 from tests.projections.support import ctx, small_pools
+from tests.support.clock import Clock
 
 TECH = Actor("tech.tang", frozenset({Role.TECHNOLOGY}))
 DEV = Actor("dev.du", frozenset({Role.TECHNOLOGY}))
@@ -44,10 +44,8 @@ TABLES = {
 
 
 @pytest.fixture
-def clock(services: Services) -> Clock:
-    clock = Clock(T0)
-    services.risks.clock = clock
-    return clock
+def clock_start() -> datetime:
+    return T0
 
 
 @pytest.fixture

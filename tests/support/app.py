@@ -1,0 +1,30 @@
+"""The app's settings on the store under test, and what a ``shared_app`` module's
+tests share (see tests/support/sharing.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+
+from api.settings import Settings
+from application.store import StoreConfig
+from tests.support.sharing import ModuleShared
+
+
+@pytest.fixture(scope="module")
+def module_shared() -> Iterator[ModuleShared]:
+    with ExitStack() as stack:
+        yield ModuleShared(stack)
+
+
+@pytest.fixture
+def settings(store_config: StoreConfig) -> Settings:
+    """One pooled connection per application: the PostgreSQL server is shared."""
+    return Settings(
+        database_url=store_config.database_url,
+        data_dir=store_config.data_dir,
+        pool_size=1,
+        log_level="WARNING",
+    )
