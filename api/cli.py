@@ -153,7 +153,7 @@ def _run_projections(args: argparse.Namespace) -> int:
 def _audit_intact(runner: ProjectionRunner, services: Services) -> bool:
     """A rebuilt audit trail would chain the events as they are now: check them first,
     so that a rebuild never launders an alteration."""
-    from projections.audit import verify_log
+    from projections.queries.audit import verify_log
 
     problems = [
         p for app in services.all() for p in verify_log(app, runner.store("audit")).problems

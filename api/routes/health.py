@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from api.consistency import get_runner
-from api.deps import ServicesDep
-from projections.runner import ProjectionRunner
+from api.deps import RunnerDep, ServicesDep
 
 router = APIRouter(tags=["health"])
 
@@ -17,7 +15,7 @@ router = APIRouter(tags=["health"])
 def health(
     services: ServicesDep,
     response: Response,
-    runner: Annotated[ProjectionRunner, Depends(get_runner)],
+    runner: RunnerDep,
 ) -> dict[str, Any]:
     """Store reachable, the head of each log, and how far behind each projection is."""
     logs: dict[str, int] = {}

@@ -23,7 +23,8 @@ from application.store import StoreConfig
 from domain.risk import KriDirection, Risk, RiskCategory, TreatmentStrategy
 from domain.vocabulary import Department, Role
 from projections.listing import page
-from projections.risks import RiskFilter, RisksView, risk_dashboard, risk_item, risk_listing
+from projections.queries.risks import RiskFilter, risk_dashboard, risk_item, risk_listing
+from projections.risks import RisksView
 from projections.runner import ProjectionRunner
 from projections.store import ReadModelStore
 from tests.application.support import Clock
