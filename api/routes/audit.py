@@ -9,6 +9,7 @@ from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_positi
 from api.deps import ReadModelsDep, ServicesDep, allow
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES, Moment
+from api.schemas.reads.audit import AuditEventPageOut, AuditVerificationOut
 from application.context import Actor
 from domain.clock import utc
 from domain.vocabulary import Role
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
 Auditor = Annotated[Actor, Depends(allow(Role.AUDITOR, Role.MANAGEMENT, Role.BOARD))]
 
 
-@router.get("/events")
+@router.get("/events", response_model=AuditEventPageOut)
 def audit_events(
     _: Auditor,
     read_models: ReadModelsDep,
@@ -59,7 +60,7 @@ def audit_events(
     }
 
 
-@router.get("/verify")
+@router.get("/verify", response_model=AuditVerificationOut)
 def audit_verify(_: Auditor, read_models: ReadModelsDep, services: ServicesDep) -> dict[str, Any]:
     """Recompute every log's hash chain from the event store and compare it with the trail."""
     results = read_models.verify_audit(services.all())

@@ -12,6 +12,7 @@ from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_positi
 from api.deps import Caller, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES
+from api.schemas.reads.budgets import BudgetDashboardOut, BudgetPageOut
 from domain.budget import (
     FIRST_FISCAL_YEAR,
     LAST_FISCAL_YEAR,
@@ -35,7 +36,13 @@ FiscalYearQuery = Annotated[
 ]
 
 
-@router.get("/dashboards/budgets", tags=["dashboards"])
+@router.get(
+    "/dashboards/budgets",
+    tags=["dashboards"],
+    response_model=BudgetDashboardOut,
+    # A stage's total of a category filtered out is absent, not null.
+    response_model_exclude_unset=True,
+)
 def budgets_dashboard(
     _: Caller,
     read_models: ReadModelsDep,
@@ -63,7 +70,7 @@ def budgets_dashboard(
     }
 
 
-@router.get("/budgets")
+@router.get("/budgets", response_model=BudgetPageOut)
 def list_budgets(
     _: Caller,
     read_models: ReadModelsDep,

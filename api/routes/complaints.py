@@ -26,6 +26,7 @@ from api.schemas.complaints import (
     RespondIn,
 )
 from api.schemas.customers import ReasonIn
+from api.schemas.reads.complaints import ComplaintPageOut
 from application.complaints import Complaints
 from domain.clock import utc
 from domain.complaint import Complaint, ComplaintStatus
@@ -55,7 +56,7 @@ routes.on("/resume", "resume_complaint", CS)
 routes.on("/withdraw", "withdraw_complaint", CS, body=ReasonIn)
 
 
-@router.get("")
+@router.get("", response_model=ComplaintPageOut)
 def list_complaints(
     _: Caller,
     read_models: ReadModelsDep,

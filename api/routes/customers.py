@@ -23,6 +23,7 @@ from api.schemas.customers import (
     RegisterCustomerIn,
     UpgradeMembershipIn,
 )
+from api.schemas.reads.customers import CustomerPageOut
 from application.customers import Customers
 from domain.clock import utc
 from domain.customer import Customer, CustomerStatus
@@ -54,7 +55,7 @@ routes.on("/reactivate", "reactivate_customer", OPERATIONS, body=ReasonIn)
 routes.on("/erase", "erase_customer", CUSTOMER_SERVICE, Role.MANAGEMENT, body=ReasonIn)
 
 
-@router.get("")
+@router.get("", response_model=CustomerPageOut)
 def list_customers(
     _: Caller,
     read_models: ReadModelsDep,

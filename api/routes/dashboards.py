@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query
 from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
 from api.deps import Caller, ReadModelsDep
 from api.schemas.common import PROBLEM_RESPONSES, Moment
+from api.schemas.reads.complaints import ComplaintDashboardOut
+from api.schemas.reads.customers import CustomerDashboardOut
 from domain.clock import utc
 from domain.vocabulary import AcquisitionChannel, ComplaintCategory, Department, ServiceChannel
 from projections.queries.complaints import ComplaintFilter
@@ -21,7 +23,7 @@ def _utc(moment: datetime | None) -> datetime | None:
     return utc(moment) if moment else None
 
 
-@router.get("/customers")
+@router.get("/customers", response_model=CustomerDashboardOut)
 def customers_dashboard(
     _: Caller,
     read_models: ReadModelsDep,
@@ -47,7 +49,7 @@ def customers_dashboard(
     }
 
 
-@router.get("/complaints")
+@router.get("/complaints", response_model=ComplaintDashboardOut)
 def complaints_dashboard(
     _: Caller,
     read_models: ReadModelsDep,

@@ -17,6 +17,7 @@ from api.deps import Caller, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.problems import Problem
 from api.schemas.common import PROBLEM_RESPONSES, Day
+from api.schemas.reads.employees import EmployeePageOut, WorkforceDashboardOut
 from domain.employee import CYCLE_PATTERN, EmployeeStatus
 from domain.vocabulary import Department
 from projections.queries.employees import WorkforceFilter, employee_listing
@@ -68,7 +69,7 @@ def _after(cursor: str | None) -> tuple[Any, ...] | None:
     return key
 
 
-@router.get("/dashboards/workforce", tags=["dashboards"])
+@router.get("/dashboards/workforce", tags=["dashboards"], response_model=WorkforceDashboardOut)
 def workforce_dashboard(
     _: Caller,
     read_models: ReadModelsDep,
@@ -107,7 +108,7 @@ def workforce_dashboard(
     }
 
 
-@router.get("/employees", tags=["employees"])
+@router.get("/employees", tags=["employees"], response_model=EmployeePageOut)
 def list_employees(
     _: Caller,
     read_models: ReadModelsDep,

@@ -7,11 +7,18 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from api.deps import RunnerDep, ServicesDep
+from api.schemas.reads.health import HealthOut
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get(
+    "/health",
+    response_model=HealthOut,
+    # ok answers hold logs and projections, unavailable ones a detail: not nulls.
+    response_model_exclude_unset=True,
+    responses={503: {"model": HealthOut, "description": "The store is unreachable"}},
+)
 def health(
     services: ServicesDep,
     response: Response,

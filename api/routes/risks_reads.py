@@ -14,6 +14,7 @@ from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_positi
 from api.deps import Caller, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES
+from api.schemas.reads.risks import RiskDashboardOut, RiskPageOut
 from domain.risk import RiskCategory, RiskLevel, RiskStatus
 from domain.vocabulary import Department
 from projections.queries.read_models import RISKS
@@ -40,7 +41,7 @@ def _filters(
     )
 
 
-@router.get("/dashboards/risks", tags=["dashboards"])
+@router.get("/dashboards/risks", tags=["dashboards"], response_model=RiskDashboardOut)
 def risks_dashboard(
     _: Caller,
     read_models: ReadModelsDep,
@@ -69,7 +70,7 @@ def risks_dashboard(
     return {**dashboard, "processed": read_models.processed(RISKS)}
 
 
-@router.get("/risks")
+@router.get("/risks", response_model=RiskPageOut)
 def list_risks(
     _: Caller,
     read_models: ReadModelsDep,

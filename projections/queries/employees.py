@@ -207,7 +207,7 @@ def _movement(
 
     keys = sorted(set(hires) | set(separations) | {d for d, n in person_days.items() if n})
     movement = {
-        **figures(sum(hires.values()), sum(separations.values()), sum(average.values())),
+        **figures(sum(hires.values()), sum(separations.values()), sum(average.values(), 0.0)),
         "by_department": {d: figures(hires[d], separations[d], average.get(d, 0.0)) for d in keys},
     }
     return movement, average
@@ -237,7 +237,7 @@ def _training(
             continue
         count[str(row["kind"])] += 1
         hours[str(row["kind"])] += Decimal(str(row["hours"]))
-    heads = sum(average.values())
+    heads = sum(average.values(), 0.0)
     total = sum(hours.values(), Decimal(0))
     return {
         "trainings": sum(count.values()),
