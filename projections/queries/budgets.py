@@ -14,11 +14,7 @@ from statistics import median
 from typing import Any
 
 from projections.listing import Listing, where
-from projections.projection import (
-    money_text,
-    parse_utc,
-    utc_text,
-)
+from projections.projection import money_text, parse_utc, utc_text
 from projections.store import ReadModelStore
 
 STAGES = (

@@ -12,11 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from projections.listing import Listing, where
-from projections.projection import (
-    money_text,
-    parse_utc,
-    utc_text,
-)
+from projections.projection import money_text, parse_utc, utc_text
 from projections.store import ReadModelStore
 
 OPEN_EXCLUDED = ("closed", "withdrawn")
