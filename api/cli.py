@@ -150,11 +150,10 @@ def _run_projections(args: argparse.Namespace) -> int:
 def _audit_intact(runner: ProjectionRunner, services: Services) -> bool:
     """A rebuilt audit trail would chain the events as they are now: check them first,
     so that a rebuild never launders an alteration."""
-    from projections.audit import verify_log
+    from projections.queries.read_models import ReadModels
 
-    problems = [
-        p for app in services.all() for p in verify_log(app, runner.store("audit")).problems
-    ]
+    checks = ReadModels.of(runner).verify_audit(services.all())
+    problems = [problem for check in checks for problem in check.problems]
     for problem in problems:
         print(
             f"opsledger: audit trail broken at {problem['log']}:{problem['position']} "

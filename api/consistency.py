@@ -4,22 +4,16 @@ No `from __future__ import annotations`: FastAPI reads these annotations.
 """
 
 import re
-import time
 from typing import Annotated
 
-from fastapi import Header, Query, Request
+from fastapi import Header, Query
 
 from api.problems import Problem
-from projections.runner import ProjectionRunner
+from projections.queries.read_models import ReadModels
 
 POSITION = re.compile(r"^([a-z_]+):(\d+)$")
 WAIT_SECONDS = 5.0
 POLL_SECONDS = 0.05
-
-
-def get_runner(request: Request) -> ProjectionRunner:
-    runner: ProjectionRunner = request.app.state.projections
-    return runner
 
 
 def _parse(token: str) -> tuple[str, int]:
@@ -35,39 +29,27 @@ def _parse(token: str) -> tuple[str, int]:
     return match.group(1), int(match.group(2))
 
 
-def wait_for_position(runner: ProjectionRunner, projection: str, token: str | None) -> None:
-    """Wait until ``projection`` has processed ``token`` (``log:n``), or answer 503."""
+def wait_for_position(read_models: ReadModels, name: str, token: str | None) -> None:
+    """Wait until the read model ``name`` has processed ``token`` (``log:n``), or answer 503."""
     if token is None:
         return
     log, position = _parse(token)
-    store = runner.store(projection)
-    projection_logs = next(p.sources for p in runner.projections if p.name == projection)
-    if log not in projection_logs:
+    if log not in read_models.follows(name):
         raise Problem(
             422,
             "invalid-request",
             "The request has invalid fields",
-            f"{projection} does not follow the log {log!r}",
+            f"{name} does not follow the log {log!r}",
             errors=[{"field": "min_position", "message": f"unknown log {log!r}"}],
         )
-    deadline = time.monotonic() + WAIT_SECONDS
-    runner.nudge()
-    while store.position(log) < position:
-        if time.monotonic() >= deadline:
-            raise Problem(
-                503,
-                "projection-behind",
-                "The read model has not reached that position yet",
-                f"{projection} has processed {log}:{store.position(log)}, not {log}:{position}",
-                headers={"Retry-After": "1"},
-            )
-        time.sleep(POLL_SECONDS)
-
-
-def processed(runner: ProjectionRunner, projection: str) -> dict[str, str]:
-    """How far a read model has got in each log it follows: every read-model answer says it."""
-    store = runner.store(projection)
-    return {log: f"{log}:{store.position(log)}" for log in runner.projection(projection).sources}
+    if not read_models.wait_until(name, log, position, timeout=WAIT_SECONDS, poll=POLL_SECONDS):
+        raise Problem(
+            503,
+            "projection-behind",
+            "The read model has not reached that position yet",
+            f"{name} has processed {log}:{read_models.position(name, log)}, not {log}:{position}",
+            headers={"Retry-After": "1"},
+        )
 
 
 MIN_POSITION = (

@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the services, the caller, and a command's context.
+"""FastAPI dependencies: the services, the read models, the caller, and a command's context.
 
 No `from __future__ import annotations` here: FastAPI must see the real
 annotations of the nested dependency functions, which close over local roles.
@@ -18,6 +18,8 @@ from api.tokens import TokenStore
 from application.context import Actor, CommandContext, Idempotency
 from application.services import Services
 from domain.vocabulary import Role
+from projections.queries.read_models import ReadModels
+from projections.runner import ProjectionRunner
 
 ETAG_PATTERN = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 MAX_IDEMPOTENCY_KEY = 255
@@ -34,6 +36,16 @@ BEARER = HTTPBearer(
 def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
+
+
+def get_read_models(request: Request) -> ReadModels:
+    read_models: ReadModels = request.app.state.read_models
+    return read_models
+
+
+def get_runner(request: Request) -> ProjectionRunner:
+    runner: ProjectionRunner = request.app.state.projections
+    return runner
 
 
 def get_tokens(request: Request) -> TokenStore:
@@ -71,6 +83,8 @@ def current_actor(
 
 Caller = Annotated[Actor, Depends(current_actor)]
 ServicesDep = Annotated[Services, Depends(get_services)]
+ReadModelsDep = Annotated[ReadModels, Depends(get_read_models)]
+RunnerDep = Annotated[ProjectionRunner, Depends(get_runner)]
 
 
 def allow(*roles: Role) -> Callable[[Actor], Actor]:

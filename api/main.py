@@ -29,6 +29,7 @@ from api.settings import Settings
 from api.tokens import TokenStore
 from application.services import Services
 from projections.catalog import all_projections
+from projections.queries.read_models import ReadModels
 from projections.runner import ProjectionRunner
 
 log = logging.getLogger("opsledger")
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for application in services.all():
             application.on_saved = runner.nudge
         app.state.services, app.state.projections = services, runner
+        app.state.read_models = ReadModels.of(runner)
         app.state.tokens = TokenStore(store)
         if settings.run_projections:
             runner.start()

@@ -5,32 +5,26 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
-from api.consistency import (
-    MinPositionHeader,
-    MinPositionQuery,
-    get_runner,
-    processed,
-    wait_for_position,
-)
-from api.deps import ServicesDep, allow
+from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.deps import ReadModelsDep, ServicesDep, allow
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES, Moment
+from api.schemas.reads.audit import AuditEventPageOut, AuditVerificationOut
 from application.context import Actor
 from domain.clock import utc
 from domain.vocabulary import Role
-from projections.audit import AuditFilter, list_events, verify_log
-from projections.runner import ProjectionRunner
+from projections.queries.audit import AuditFilter
+from projections.queries.read_models import AUDIT
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
 
 Auditor = Annotated[Actor, Depends(allow(Role.AUDITOR, Role.MANAGEMENT, Role.BOARD))]
-Runner = Annotated[ProjectionRunner, Depends(get_runner)]
 
 
-@router.get("/events")
+@router.get("/events", response_model=AuditEventPageOut)
 def audit_events(
     _: Auditor,
-    runner: Runner,
+    read_models: ReadModelsDep,
     aggregate_id: UUID | None = None,
     type: str | None = None,
     actor: Annotated[str | None, Query(description="The acting principal")] = None,
@@ -44,7 +38,7 @@ def audit_events(
     x_min_position: MinPositionHeader = None,
 ) -> dict[str, Any]:
     """Every event of every log with its metadata, oldest (or newest) first."""
-    wait_for_position(runner, "audit", min_position or x_min_position)
+    wait_for_position(read_models, AUDIT, min_position or x_min_position)
     where = AuditFilter(
         aggregate_id=str(aggregate_id) if aggregate_id else None,
         type=type,
@@ -53,8 +47,7 @@ def audit_events(
         since=utc(since) if since else None,
         until=utc(until) if until else None,
     )
-    events, next_key = list_events(
-        runner.store("audit"),
+    events, next_key = read_models.audit_events(
         where,
         newest_first=order == "desc",
         limit=limit,
@@ -63,14 +56,14 @@ def audit_events(
     return {
         "events": events,
         "next_cursor": encode_cursor(next_key),
-        "processed": processed(runner, "audit"),
+        "processed": read_models.processed(AUDIT),
     }
 
 
-@router.get("/verify")
-def audit_verify(_: Auditor, runner: Runner, services: ServicesDep) -> dict[str, Any]:
+@router.get("/verify", response_model=AuditVerificationOut)
+def audit_verify(_: Auditor, read_models: ReadModelsDep, services: ServicesDep) -> dict[str, Any]:
     """Recompute every log's hash chain from the event store and compare it with the trail."""
-    results = [verify_log(app, runner.store("audit")) for app in services.all()]
+    results = read_models.verify_audit(services.all())
     intact = all(not r.problems for r in results)
     return {
         "status": "intact" if intact else "altered",

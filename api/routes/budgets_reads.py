@@ -6,18 +6,13 @@ No `from __future__ import annotations`: FastAPI reads these annotations.
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from api.consistency import (
-    MinPositionHeader,
-    MinPositionQuery,
-    get_runner,
-    processed,
-    wait_for_position,
-)
-from api.deps import Caller
+from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.deps import Caller, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES
+from api.schemas.reads.budgets import BudgetDashboardOut, BudgetPageOut
 from domain.budget import (
     FIRST_FISCAL_YEAR,
     LAST_FISCAL_YEAR,
@@ -26,18 +21,10 @@ from domain.budget import (
     BudgetStatus,
 )
 from domain.vocabulary import Department
-from projections.budgets import (
-    BudgetFilter,
-    BudgetsView,
-    budget_dashboard,
-    budget_items,
-    budget_listing,
-)
-from projections.listing import page
-from projections.runner import ProjectionRunner
+from projections.queries.budgets import BudgetFilter, budget_listing
+from projections.queries.read_models import BUDGETS
 
 router = APIRouter(tags=["budgets"], responses=PROBLEM_RESPONSES)
-Runner = Annotated[ProjectionRunner, Depends(get_runner)]
 FiscalYearQuery = Annotated[
     int | None,
     Query(
@@ -47,13 +34,18 @@ FiscalYearQuery = Annotated[
         "current year (UTC)",
     ),
 ]
-VIEW = BudgetsView.name
 
 
-@router.get("/dashboards/budgets", tags=["dashboards"])
+@router.get(
+    "/dashboards/budgets",
+    tags=["dashboards"],
+    response_model=BudgetDashboardOut,
+    # A stage's total of a category filtered out is absent, not null.
+    response_model_exclude_unset=True,
+)
 def budgets_dashboard(
     _: Caller,
-    runner: Runner,
+    read_models: ReadModelsDep,
     fiscal_year: FiscalYearQuery = None,
     department: Department | None = None,
     category: BudgetLineCategory | None = None,
@@ -65,7 +57,7 @@ def budgets_dashboard(
     variance %, utilisation, burn index against the elapsed share of the year, forecast
     at year end, open warnings; the consolidated budget per stage; approval cycle times
     (§7.1, §7.2). Without `fiscal_year`, the current year."""
-    wait_for_position(runner, VIEW, min_position or x_min_position)
+    wait_for_position(read_models, BUDGETS, min_position or x_min_position)
     now = datetime.now(UTC)
     filters = BudgetFilter(
         fiscal_year=fiscal_year if fiscal_year is not None else now.year,
@@ -73,15 +65,15 @@ def budgets_dashboard(
         category=category.value if category else None,
     )
     return {
-        **budget_dashboard(runner.store(VIEW), filters, now),
-        "processed": processed(runner, VIEW),
+        **read_models.budgets_dashboard(filters, now),
+        "processed": read_models.processed(BUDGETS),
     }
 
 
-@router.get("/budgets")
+@router.get("/budgets", response_model=BudgetPageOut)
 def list_budgets(
     _: Caller,
-    runner: Runner,
+    read_models: ReadModelsDep,
     fiscal_year: FiscalYearQuery = None,
     department: Department | None = None,
     status: BudgetStatus | None = None,
@@ -93,19 +85,18 @@ def list_budgets(
 ) -> dict[str, Any]:
     """Budgets from the read model (it may lag: see min_position), by fiscal year and
     department; every year unless `fiscal_year` is given."""
-    wait_for_position(runner, VIEW, min_position or x_min_position)
+    wait_for_position(read_models, BUDGETS, min_position or x_min_position)
     filters = BudgetFilter(
         fiscal_year=fiscal_year,
         department=department.value if department else None,
         status=status.value if status else None,
         control=control.value if control else None,
     )
-    store = runner.store(VIEW)
-    rows, next_key = page(
-        store, budget_listing(filters), limit=limit, after=decode_cursor(cursor, int, str, str)
+    items, next_key = read_models.budgets(
+        budget_listing(filters), limit=limit, after=decode_cursor(cursor, int, str, str)
     )
     return {
-        "items": budget_items(store, rows),
+        "items": items,
         "next_cursor": encode_cursor(next_key),
-        "processed": processed(runner, VIEW),
+        "processed": read_models.processed(BUDGETS),
     }

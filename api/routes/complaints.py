@@ -6,17 +6,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from api.commands import CommandRoutes
-from api.consistency import (
-    MinPositionHeader,
-    MinPositionQuery,
-    get_runner,
-    processed,
-    wait_for_position,
-)
-from api.deps import Caller
+from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.deps import Caller, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES, Moment
 from api.schemas.complaints import (
@@ -32,21 +26,15 @@ from api.schemas.complaints import (
     ComplaintRespondRequest,
 )
 from api.schemas.customers import ReasonRequest
+from api.schemas.reads.complaints import ComplaintPageOut
 from application.complaints import Complaints
 from domain.clock import utc
 from domain.complaint import Complaint, ComplaintStatus
 from domain.vocabulary import ComplaintCategory, Department, Role, ServiceChannel
-from projections.complaints import (
-    ComplaintFilter,
-    ComplaintsView,
-    complaint_item,
-    complaint_listing,
-)
-from projections.listing import page
-from projections.runner import ProjectionRunner
+from projections.queries.complaints import ComplaintFilter, complaint_listing
+from projections.queries.read_models import COMPLAINTS
 
 router = APIRouter(prefix="/complaints", tags=["complaints"], responses=PROBLEM_RESPONSES)
-Runner = Annotated[ProjectionRunner, Depends(get_runner)]
 routes = CommandRoutes(router, Complaints, lambda services: services.complaints)
 
 CS, MANAGEMENT = Role.CUSTOMER_SERVICE, Role.MANAGEMENT
@@ -72,10 +60,10 @@ routes.on("/resume", "resume_complaint", CS)
 routes.on("/withdraw", "withdraw_complaint", CS, body=ReasonRequest)
 
 
-@router.get("")
+@router.get("", response_model=ComplaintPageOut)
 def list_complaints(
     _: Caller,
-    runner: Runner,
+    read_models: ReadModelsDep,
     status: ComplaintStatus | None = None,
     channel: ServiceChannel | None = None,
     category: ComplaintCategory | None = None,
@@ -90,7 +78,7 @@ def list_complaints(
     x_min_position: MinPositionHeader = None,
 ) -> dict[str, Any]:
     """Complaints from the read model (it may lag: see min_position), oldest first."""
-    wait_for_position(runner, ComplaintsView.name, min_position or x_min_position)
+    wait_for_position(read_models, COMPLAINTS, min_position or x_min_position)
     filters = ComplaintFilter(
         channel=channel.value if channel else None,
         category=category.value if category else None,
@@ -104,15 +92,11 @@ def list_complaints(
         status=status.value if status else None,
         customer_id=str(customer_id) if customer_id else None,
     )
-    rows, next_key = page(
-        runner.store(ComplaintsView.name),
-        listing,
-        limit=limit,
-        after=decode_cursor(cursor, str, str),
+    items, next_key = read_models.complaints(
+        listing, limit=limit, after=decode_cursor(cursor, str, str), now=datetime.now(UTC)
     )
-    now = datetime.now(UTC)
     return {
-        "items": [complaint_item(row, now) for row in rows],
+        "items": items,
         "next_cursor": encode_cursor(next_key),
-        "processed": processed(runner, ComplaintsView.name),
+        "processed": read_models.processed(COMPLAINTS),
     }

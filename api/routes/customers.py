@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from api.commands import CommandRoutes
-from api.consistency import (
-    MinPositionHeader,
-    MinPositionQuery,
-    get_runner,
-    processed,
-    wait_for_position,
-)
-from api.deps import Caller
+from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.deps import Caller, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES, Moment
 from api.schemas.customers import (
@@ -29,16 +23,15 @@ from api.schemas.customers import (
     CustomerSurveyRequest,
     ReasonRequest,
 )
+from api.schemas.reads.customers import CustomerPageOut
 from application.customers import Customers
 from domain.clock import utc
 from domain.customer import Customer, CustomerStatus
 from domain.vocabulary import AcquisitionChannel, MembershipTier, Role
-from projections.customers import CustomerFilter, CustomersView, customer_item, customer_listing
-from projections.listing import page
-from projections.runner import ProjectionRunner
+from projections.queries.customers import CustomerFilter, customer_listing
+from projections.queries.read_models import CUSTOMERS
 
 router = APIRouter(prefix="/customers", tags=["customers"], responses=PROBLEM_RESPONSES)
-Runner = Annotated[ProjectionRunner, Depends(get_runner)]
 routes = CommandRoutes(router, Customers, lambda services: services.customers)
 
 OPERATIONS, SALES, MARKETING = Role.OPERATIONS, Role.SALES, Role.MARKETING
@@ -69,10 +62,10 @@ routes.on("/reactivate", "reactivate_customer", OPERATIONS, body=ReasonRequest)
 routes.on("/erase", "erase_customer", CUSTOMER_SERVICE, Role.MANAGEMENT, body=ReasonRequest)
 
 
-@router.get("")
+@router.get("", response_model=CustomerPageOut)
 def list_customers(
     _: Caller,
-    runner: Runner,
+    read_models: ReadModelsDep,
     status: CustomerStatus | None = None,
     channel: AcquisitionChannel | None = None,
     campaign: str | None = None,
@@ -87,7 +80,7 @@ def list_customers(
     x_min_position: MinPositionHeader = None,
 ) -> dict[str, Any]:
     """Customers from the read model (it may lag: see min_position), oldest first."""
-    wait_for_position(runner, CustomersView.name, min_position or x_min_position)
+    wait_for_position(read_models, CUSTOMERS, min_position or x_min_position)
     filters = CustomerFilter(
         channel=channel.value if channel else None,
         campaign=campaign,
@@ -101,14 +94,11 @@ def list_customers(
         tier=tier.value if tier else None,
         text=q,
     )
-    rows, next_key = page(
-        runner.store(CustomersView.name),
-        listing,
-        limit=limit,
-        after=decode_cursor(cursor, str, str),
+    items, next_key = read_models.customers(
+        listing, limit=limit, after=decode_cursor(cursor, str, str)
     )
     return {
-        "items": [customer_item(row) for row in rows],
+        "items": items,
         "next_cursor": encode_cursor(next_key),
-        "processed": processed(runner, CustomersView.name),
+        "processed": read_models.processed(CUSTOMERS),
     }

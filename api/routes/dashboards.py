@@ -3,35 +3,30 @@
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from api.consistency import (
-    MinPositionHeader,
-    MinPositionQuery,
-    get_runner,
-    processed,
-    wait_for_position,
-)
-from api.deps import Caller
+from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.deps import Caller, ReadModelsDep
 from api.schemas.common import PROBLEM_RESPONSES, Moment
+from api.schemas.reads.complaints import ComplaintDashboardOut
+from api.schemas.reads.customers import CustomerDashboardOut
 from domain.clock import utc
 from domain.vocabulary import AcquisitionChannel, ComplaintCategory, Department, ServiceChannel
-from projections.complaints import ComplaintFilter, complaint_dashboard
-from projections.customers import CustomerFilter, active_customers, customer_dashboard
-from projections.runner import ProjectionRunner
+from projections.queries.complaints import ComplaintFilter
+from projections.queries.customers import CustomerFilter
+from projections.queries.read_models import COMPLAINTS, CUSTOMERS
 
 router = APIRouter(prefix="/dashboards", tags=["dashboards"], responses=PROBLEM_RESPONSES)
-Runner = Annotated[ProjectionRunner, Depends(get_runner)]
 
 
 def _utc(moment: datetime | None) -> datetime | None:
     return utc(moment) if moment else None
 
 
-@router.get("/customers")
+@router.get("/customers", response_model=CustomerDashboardOut)
 def customers_dashboard(
     _: Caller,
-    runner: Runner,
+    read_models: ReadModelsDep,
     channel: AcquisitionChannel | None = None,
     campaign: str | None = None,
     registered_from: Moment | None = None,
@@ -41,7 +36,7 @@ def customers_dashboard(
 ) -> dict[str, Any]:
     """Funnel per channel and registration month, activation, conversion, repeat
     purchase, churn, revenue per channel, CSAT % and NPS (§3.2, §5.3)."""
-    wait_for_position(runner, "customers_view", min_position or x_min_position)
+    wait_for_position(read_models, CUSTOMERS, min_position or x_min_position)
     filters = CustomerFilter(
         channel=channel.value if channel else None,
         campaign=campaign,
@@ -49,15 +44,15 @@ def customers_dashboard(
         registered_until=_utc(registered_until),
     )
     return {
-        **customer_dashboard(runner.store("customers_view"), filters),
-        "processed": processed(runner, "customers_view"),
+        **read_models.customers_dashboard(filters),
+        "processed": read_models.processed(CUSTOMERS),
     }
 
 
-@router.get("/complaints")
+@router.get("/complaints", response_model=ComplaintDashboardOut)
 def complaints_dashboard(
     _: Caller,
-    runner: Runner,
+    read_models: ReadModelsDep,
     channel: ServiceChannel | None = None,
     category: ComplaintCategory | None = None,
     department: Department | None = None,
@@ -70,7 +65,7 @@ def complaints_dashboard(
     """Backlog by status and age, first-response and resolution times (net of time
     waiting on the customer), SLA attainment and breaches as of now, reopen and
     escalation rates, by channel and category, root-cause Pareto (§5.1, §5.2)."""
-    wait_for_position(runner, "complaints_view", min_position or x_min_position)
+    wait_for_position(read_models, COMPLAINTS, min_position or x_min_position)
     filters = ComplaintFilter(
         channel=channel.value if channel else None,
         category=category.value if category else None,
@@ -79,11 +74,6 @@ def complaints_dashboard(
         received_from=_utc(received_from),
         received_until=_utc(received_until),
     )
-    dashboard = complaint_dashboard(
-        runner.store("complaints_view"),
-        filters,
-        now=datetime.now(UTC),
-        active_customers=active_customers(runner.store("customers_view")),
-    )
-    progress = {**processed(runner, "complaints_view"), **processed(runner, "customers_view")}
+    dashboard = read_models.complaints_dashboard(filters, now=datetime.now(UTC))
+    progress = {**read_models.processed(COMPLAINTS), **read_models.processed(CUSTOMERS)}
     return {**dashboard, "processed": progress}

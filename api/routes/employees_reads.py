@@ -10,36 +10,20 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from api.consistency import (
-    MinPositionHeader,
-    MinPositionQuery,
-    get_runner,
-    processed,
-    wait_for_position,
-)
-from api.deps import Caller
+from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.deps import Caller, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.problems import Problem
 from api.schemas.common import PROBLEM_RESPONSES, Day
+from api.schemas.reads.employees import EmployeePageOut, WorkforceDashboardOut
 from domain.employee import CYCLE_PATTERN, EmployeeStatus
 from domain.vocabulary import Department
-from projections.employees import (
-    EmployeesView,
-    WorkforceFilter,
-    employee_item,
-    employee_listing,
-)
-from projections.employees import (
-    workforce_dashboard as build_workforce_dashboard,
-)
-from projections.listing import page
-from projections.runner import ProjectionRunner
+from projections.queries.employees import WorkforceFilter, employee_listing
+from projections.queries.read_models import EMPLOYEES
 
 router = APIRouter(responses=PROBLEM_RESPONSES)
-Runner = Annotated[ProjectionRunner, Depends(get_runner)]
-VIEW = EmployeesView.name
 
 CycleQuery = Annotated[
     str | None,
@@ -85,10 +69,10 @@ def _after(cursor: str | None) -> tuple[Any, ...] | None:
     return key
 
 
-@router.get("/dashboards/workforce", tags=["dashboards"])
+@router.get("/dashboards/workforce", tags=["dashboards"], response_model=WorkforceDashboardOut)
 def workforce_dashboard(
     _: Caller,
-    runner: Runner,
+    read_models: ReadModelsDep,
     department: Department | None = None,
     period_from: FromQuery = None,
     until: UntilQuery = None,
@@ -107,7 +91,7 @@ def workforce_dashboard(
     The period (``from``..``until``, both days included) applies to hires,
     separations, trainings and leave; ``cycle`` to appraisals; ``department`` to
     everything (the department the employee was in on the day concerned)."""
-    wait_for_position(runner, VIEW, min_position or x_min_position)
+    wait_for_position(read_models, EMPLOYEES, min_position or x_min_position)
     _check_order(period_from, until, ("from", "until"))
     today = datetime.now(UTC).date()
     filters = WorkforceFilter(
@@ -119,15 +103,15 @@ def workforce_dashboard(
     if until is None and period_from is not None and period_from > today:
         _check_order(period_from, today, ("from", "until"))
     return {
-        **build_workforce_dashboard(runner.store(VIEW), filters, today),
-        "processed": processed(runner, VIEW),
+        **read_models.workforce_dashboard(filters, today),
+        "processed": read_models.processed(EMPLOYEES),
     }
 
 
-@router.get("/employees", tags=["employees"])
+@router.get("/employees", tags=["employees"], response_model=EmployeePageOut)
 def list_employees(
     _: Caller,
-    runner: Runner,
+    read_models: ReadModelsDep,
     department: Department | None = None,
     status: EmployeeStatus | None = None,
     manager_id: UUID | None = None,
@@ -144,7 +128,7 @@ def list_employees(
     x_min_position: MinPositionHeader = None,
 ) -> dict[str, Any]:
     """Employees from the read model (it may lag: see min_position), in hire order."""
-    wait_for_position(runner, VIEW, min_position or x_min_position)
+    wait_for_position(read_models, EMPLOYEES, min_position or x_min_position)
     _check_order(hired_from, hired_until, ("hired_from", "hired_until"))
     listing = employee_listing(
         department=department.value if department else None,
@@ -155,9 +139,9 @@ def list_employees(
         hired_until=hired_until,
         text=q,
     )
-    rows, next_key = page(runner.store(VIEW), listing, limit=limit, after=_after(cursor))
+    items, next_key = read_models.employees(listing, limit=limit, after=_after(cursor))
     return {
-        "items": [employee_item(row) for row in rows],
+        "items": items,
         "next_cursor": encode_cursor(next_key),
-        "processed": processed(runner, VIEW),
+        "processed": read_models.processed(EMPLOYEES),
     }

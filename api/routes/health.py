@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from api.consistency import get_runner
-from api.deps import ServicesDep
-from projections.runner import ProjectionRunner
+from api.deps import RunnerDep, ServicesDep
+from api.schemas.reads.health import HealthOut
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get(
+    "/health",
+    response_model=HealthOut,
+    # ok answers hold logs and projections, unavailable ones a detail: not nulls.
+    response_model_exclude_unset=True,
+    responses={503: {"model": HealthOut, "description": "The store is unreachable"}},
+)
 def health(
     services: ServicesDep,
     response: Response,
-    runner: Annotated[ProjectionRunner, Depends(get_runner)],
+    runner: RunnerDep,
 ) -> dict[str, Any]:
     """Store reachable, the head of each log, and how far behind each projection is."""
     logs: dict[str, int] = {}

@@ -8,33 +8,19 @@ judged when asked. Every authenticated role reads.
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from api.consistency import (
-    MinPositionHeader,
-    MinPositionQuery,
-    get_runner,
-    processed,
-    wait_for_position,
-)
-from api.deps import Caller
+from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.deps import Caller, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES
+from api.schemas.reads.risks import RiskDashboardOut, RiskPageOut
 from domain.risk import RiskCategory, RiskLevel, RiskStatus
 from domain.vocabulary import Department
-from projections.listing import page
-from projections.risks import (
-    ACCEPTANCE_WARNING_DAYS,
-    RiskFilter,
-    RisksView,
-    risk_dashboard,
-    risk_item,
-    risk_listing,
-)
-from projections.runner import ProjectionRunner
+from projections.queries.read_models import RISKS
+from projections.queries.risks import ACCEPTANCE_WARNING_DAYS, RiskFilter, risk_listing
 
 router = APIRouter(tags=["risks"], responses=PROBLEM_RESPONSES)
-Runner = Annotated[ProjectionRunner, Depends(get_runner)]
 Owner = Annotated[
     str | None,
     Query(min_length=1, max_length=200, description="The owning principal's name, exactly"),
@@ -55,10 +41,10 @@ def _filters(
     )
 
 
-@router.get("/dashboards/risks", tags=["dashboards"])
+@router.get("/dashboards/risks", tags=["dashboards"], response_model=RiskDashboardOut)
 def risks_dashboard(
     _: Caller,
-    runner: Runner,
+    read_models: ReadModelsDep,
     category: RiskCategory | None = None,
     level: Annotated[
         RiskLevel | None,
@@ -76,21 +62,18 @@ def risks_dashboard(
     is assessed), the register by level and category (open and closed), the share of
     open risks above appetite, overdue actions, the review backlog, each KRI's status
     with its last reading, open early warnings, acceptances expiring or expired."""
-    wait_for_position(runner, RisksView.name, min_position or x_min_position)
+    wait_for_position(read_models, RISKS, min_position or x_min_position)
     filters = _filters(category, level, department, owner)
-    dashboard = risk_dashboard(
-        runner.store(RisksView.name),
-        filters,
-        today=datetime.now(UTC).date(),
-        expiring_within_days=expiring_within_days,
+    dashboard = read_models.risks_dashboard(
+        filters, today=datetime.now(UTC).date(), expiring_within_days=expiring_within_days
     )
-    return {**dashboard, "processed": processed(runner, RisksView.name)}
+    return {**dashboard, "processed": read_models.processed(RISKS)}
 
 
-@router.get("/risks")
+@router.get("/risks", response_model=RiskPageOut)
 def list_risks(
     _: Caller,
-    runner: Runner,
+    read_models: ReadModelsDep,
     status: RiskStatus | None = None,
     level: Annotated[
         RiskLevel | None,
@@ -108,18 +91,20 @@ def list_risks(
     x_min_position: MinPositionHeader = None,
 ) -> dict[str, Any]:
     """Risks from the read model (it may lag: see min_position), oldest first."""
-    wait_for_position(runner, RisksView.name, min_position or x_min_position)
+    wait_for_position(read_models, RISKS, min_position or x_min_position)
     listing = risk_listing(
         _filters(category, level, department, owner),
         status=status.value if status else None,
         text=q,
     )
-    rows, next_key = page(
-        runner.store(RisksView.name), listing, limit=limit, after=decode_cursor(cursor, str, str)
+    items, next_key = read_models.risks(
+        listing,
+        limit=limit,
+        after=decode_cursor(cursor, str, str),
+        today=datetime.now(UTC).date(),
     )
-    today = datetime.now(UTC).date()
     return {
-        "items": [risk_item(row, today) for row in rows],
+        "items": items,
         "next_cursor": encode_cursor(next_key),
-        "processed": processed(runner, RisksView.name),
+        "processed": read_models.processed(RISKS),
     }

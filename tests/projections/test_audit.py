@@ -10,7 +10,7 @@ import pytest
 
 from application.services import Services
 from application.store import StoreConfig
-from projections.audit import AuditFilter, list_events, verify_log
+from projections.queries.audit import AuditFilter, list_events, verify_log
 from projections.runner import ProjectionRunner
 from projections.store import ReadModelStore
 from tests.projections.support import (

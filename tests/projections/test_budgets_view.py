@@ -16,15 +16,15 @@ from application.services import Services
 from application.store import StoreConfig
 from domain.budget import BudgetControl, BudgetLineCategory, PlannedLine
 from domain.vocabulary import Department, Role
-from projections.budgets import (
+from projections.budgets import BudgetsView
+from projections.listing import page
+from projections.queries.budgets import (
     BudgetFilter,
-    BudgetsView,
     budget_dashboard,
     budget_items,
     budget_listing,
     elapsed_share,
 )
-from projections.listing import page
 from projections.runner import ProjectionRunner
 from projections.store import ReadModelStore
 from tests.application.support import as_

@@ -23,15 +23,15 @@ from domain.vocabulary import (
     RootCause,
     ServiceChannel,
 )
-from projections.complaints import (
+from projections.complaints import ComplaintsView
+from projections.listing import page
+from projections.queries.complaints import (
     ComplaintFilter,
-    ComplaintsView,
     complaint_dashboard,
     complaint_item,
     complaint_listing,
     percentile,
 )
-from projections.listing import page
 from projections.runner import ProjectionRunner
 from projections.store import ReadModelStore
 from tests.projections.support import ctx, small_pools

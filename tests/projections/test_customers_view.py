@@ -16,15 +16,15 @@ from application.context import Actor
 from application.services import Services
 from application.store import StoreConfig
 from domain.vocabulary import AcquisitionChannel, MembershipTier, Role
-from projections.customers import (
+from projections.customers import CustomersView
+from projections.listing import page
+from projections.queries.customers import (
     CustomerFilter,
-    CustomersView,
     active_customers,
     customer_dashboard,
     customer_item,
     customer_listing,
 )
-from projections.listing import page
 from projections.runner import ProjectionRunner
 from projections.store import ReadModelStore
 from tests.projections.support import ctx, small_pools

@@ -18,14 +18,14 @@ from application.store import StoreConfig
 from demo import load_employees_demo
 from domain.employee import AppraisalReviewKind, BenefitKind, Goal, TrainingKind
 from domain.vocabulary import Department, Role
-from projections.employees import (
-    EmployeesView,
+from projections.employees import EmployeesView
+from projections.listing import page
+from projections.queries.employees import (
     WorkforceFilter,
     cycle_end,
     employee_listing,
     workforce_dashboard,
 )
-from projections.listing import page
 from projections.runner import ProjectionRunner
 from projections.store import ReadModelStore
 from tests.projections.support import ctx, small_pools

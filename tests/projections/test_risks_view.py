@@ -21,7 +21,8 @@ from demo import load_risks_demo
 from domain.risk import KriDirection, RiskCategory, TreatmentStrategy
 from domain.vocabulary import Department, Role
 from projections.listing import page
-from projections.risks import RiskFilter, RisksView, risk_dashboard, risk_item, risk_listing
+from projections.queries.risks import RiskFilter, risk_dashboard, risk_item, risk_listing
+from projections.risks import RisksView
 from projections.runner import ProjectionRunner
 from projections.store import ReadModelStore
 from tests.projections.support import ctx, small_pools

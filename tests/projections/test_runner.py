@@ -13,9 +13,10 @@ from eventsourcing.persistence import IntegrityError, OperationalError
 
 from application.services import Services
 from application.store import StoreConfig
-from projections.audit import AuditTrail, verify_log
+from projections.audit import AuditTrail
 from projections.lock import ProjectionLock
 from projections.projection import Delivery, Projection
+from projections.queries.audit import verify_log
 from projections.runner import ProjectionRunner
 from projections.store import ReadCursor, ReadModelStore
 from tests.projections.support import (

@@ -1,0 +1,141 @@
+"""The audit trail's queries: a page of events, and the tamper check that recomputes
+each log's hash chain from the event store.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+from application.base import OpsApplication
+from projections.audit import GENESIS, chain_hash
+from projections.listing import Listing, page
+from projections.projection import utc_text
+from projections.store import ReadModelStore
+
+VERIFY_PAGE = 1000
+
+
+@dataclass
+class LogVerification:
+    log: str
+    verified: int = 0
+    projected_up_to: int = 0
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+
+def verify_log(app: OpsApplication, store: ReadModelStore) -> LogVerification:
+    """Recompute ``app``'s chain from the event store and compare it with the trail,
+    up to where the trail has been projected; stop at the first break."""
+    result = LogVerification(log=app.name, projected_up_to=store.position(app.name))
+    trail = _trail_hashes(store, app.name)
+    expected = iter(sorted(trail))
+    previous, position = GENESIS, 0
+    while position < result.projected_up_to:
+        page = app.recorder.select_notifications(
+            start=position, limit=VERIFY_PAGE, stop=result.projected_up_to, inclusive_of_start=False
+        )
+        if not page:
+            break
+        for notification in page:
+            problem = _check(notification, next(expected, None), trail, previous, app.name)
+            if problem is not None:
+                result.problems.append(problem)
+                return result
+            previous = trail[notification.id]
+            result.verified += 1
+        position = page[-1].id
+    left_over = next(expected, None)
+    if left_over is not None:
+        result.problems.append(_problem("missing", app.name, left_over))
+    return result
+
+
+def _check(
+    notification: Notification,
+    expected: int | None,
+    trail: dict[int, str],
+    previous: str,
+    log: str,
+) -> dict[str, Any] | None:
+    if expected is not None and expected < notification.id:
+        return _problem("missing", log, expected)
+    if expected is None or expected > notification.id:
+        return _problem("unexpected", log, notification.id)
+    if trail[notification.id] != chain_hash(previous, log, notification):
+        return _problem("altered", log, notification.id)
+    return None
+
+
+def _trail_hashes(store: ReadModelStore, log: str) -> dict[int, str]:
+    rows = store.read("SELECT position, chain_hash FROM audit_events WHERE log = ?", (log,))
+    return {int(row["position"]): str(row["chain_hash"]) for row in rows}
+
+
+def _problem(kind: str, log: str, position: int) -> dict[str, Any]:
+    explanations = {
+        "altered": "the stored event differs from the one projected into the audit trail",
+        "missing": "an event in the audit trail is no longer in the event store",
+        "unexpected": "the event store holds an event the audit trail never saw at this position",
+    }
+    return {"kind": kind, "log": log, "position": position, "detail": explanations[kind]}
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    aggregate_id: str | None = None
+    type: str | None = None
+    actor: str | None = None
+    log: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def list_events(
+    store: ReadModelStore,
+    where: AuditFilter,
+    *,
+    newest_first: bool,
+    limit: int,
+    after: tuple[Any, ...] | None,
+) -> tuple[list[dict[str, Any]], tuple[Any, ...] | None]:
+    """One page of the trail in time order (or reversed), and the key of the next page."""
+    listing = Listing(
+        table="audit_events",
+        order=("occurred_at", "log", "position"),
+        equal={
+            "aggregate_id": where.aggregate_id,
+            "type": where.type,
+            "principal": where.actor,
+            "log": where.log,
+        },
+        at_least={"occurred_at": utc_text(where.since)},
+        before={"occurred_at": utc_text(where.until)},
+    )
+    rows, next_key = page(store, listing, limit=limit, after=after, descending=newest_first)
+    return [_event(row) for row in rows], next_key
+
+
+def _event(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "log": row["log"],
+        "position": f"{row['log']}:{row['position']}",
+        "aggregate_id": row["aggregate_id"],
+        "version": int(row["version"]),
+        "type": row["type"],
+        "topic": row["topic"],
+        "occurred_at": row["occurred_at"],
+        "metadata": {
+            "principal": row["principal"],
+            "roles": json.loads(row["roles"] or "[]"),
+            "request_id": row["request_id"],
+            "command": row["command"],
+            "on_behalf_of": row["on_behalf_of"],
+        },
+        "payload": json.loads(row["payload"]),
+        "chain_hash": row["chain_hash"],
+    }
