@@ -20,10 +20,14 @@ from api.problems import PROBLEM_JSON
 JSON = "application/json"
 
 
+PROBLEM_SCHEMAS = ("#/components/schemas/Problem", "#/components/schemas/ValidationProblem")
+
+
 def _finish(operation: dict[str, Any]) -> None:
-    for status, response in operation.get("responses", {}).items():
+    for response in operation.get("responses", {}).values():
         content = response.get("content", {})
-        if status.isdigit() and int(status) >= 400 and JSON in content:
+        # Only problems move: /health's 503 is its own JSON answer, not a problem.
+        if content.get(JSON, {}).get("schema", {}).get("$ref") in PROBLEM_SCHEMAS:
             content[PROBLEM_JSON] = content.pop(JSON)
     if roles := operation.get("x-roles"):
         description = operation.get("description", "")
