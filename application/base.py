@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError
 
 from application.context import CommandContext, CommandResult
 from application.errors import (
@@ -94,6 +94,14 @@ def command(
             raise ConcurrentWriteConflict(
                 "another command changed this resource at the same time; reload it and retry"
             ) from None
+        except OperationalError:
+            # On PostgreSQL a twin that committed first can abort our pipeline
+            # before its key's uniqueness error reaches us ("pipeline aborted"):
+            # its answer is then ours. With no twin it is an outage after all.
+            remembered = self.remembered_result(ctx) if ctx.idempotency else None
+            if remembered is not None:
+                return remembered
+            raise
 
     return handle
 

@@ -328,3 +328,31 @@ def test_same_key_at_once_for_different_requests_refuses_the_loser(
     refused = [o for o in outcomes if isinstance(o, IdempotencyKeyReused)]
     assert (len(wins), len(refused)) == (1, 1), outcomes
     assert stored_event_count(services.customers) == 2
+
+
+def test_same_key_from_many_at_once_never_looks_like_an_outage(
+    services: Services, store_config: StoreConfig
+) -> None:
+    """On PostgreSQL the losers' pipelines can abort before the key's uniqueness
+    error arrives: they still get the winner's answer, never a store error."""
+    senders, rounds = 4, 15
+    for round_ in range(rounds):
+        about_to_save = threading.Barrier(senders, timeout=BARRIER_TIMEOUT)
+        with writers(services, store_config, "processes", senders) as apps:
+            for app in apps:
+                hold_before_save(app.customers, about_to_save.wait)
+            outcomes = run_together(
+                [
+                    lambda app=app, round_=round_: app.customers.register_customer(  # type: ignore[misc]
+                        name="Han Mei",
+                        email=f"han{round_}@example.com",
+                        phone=None,
+                        channel=AcquisitionChannel.SEARCH,
+                        ctx=as_(MARKETING, key=f"signup-many-{round_}"),
+                    )
+                    for app in apps
+                ]
+            )
+        assert all(isinstance(o, CommandResult) for o in outcomes), (round_, outcomes)
+        assert all(o == outcomes[0] for o in outcomes), outcomes
+    assert stored_event_count(services.customers) == 2 * rounds
