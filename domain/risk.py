@@ -538,17 +538,6 @@ class Risk(Aggregate):
                 "reassess the risk (inherent or residual) first"
             )
 
-    def lapse_acceptance_if_due(self, now: datetime) -> None:
-        """Record the lapse the date has brought (``AcceptanceLapsed``), if it has.
-
-        A reassessment records it first; the scheduler ("Policies that act") will
-        record it at the expiry date itself. Either way the risk is then assessed,
-        no longer accepted, and awaits its reassessment.
-        """
-        if self._lapses(now.date()):
-            assert self.acceptance is not None
-            self._acceptance_lapsed(expires_on=self.acceptance["expires_on"], at=now)
-
     def _action(self, action_id: UUID) -> dict[str, Any]:
         action = self.actions.get(str(action_id))
         if action is None:
@@ -902,6 +891,17 @@ class Risk(Aggregate):
             "justification": justification,
         }
         self.status = RiskStatus.ACCEPTED
+
+    def lapse_acceptance_if_due(self, now: datetime) -> None:
+        """Record the lapse the date has brought (``AcceptanceLapsed``), if it has.
+
+        A reassessment records it first; the scheduler ("Policies that act") will
+        record it at the expiry date itself. Either way the risk is then assessed,
+        no longer accepted, and awaits its reassessment.
+        """
+        if self._lapses(now.date()):
+            assert self.acceptance is not None
+            self._acceptance_lapsed(expires_on=self.acceptance["expires_on"], at=now)
 
     @event("AcceptanceLapsed")
     def _acceptance_lapsed(self, expires_on: date, at: datetime) -> None:
