@@ -161,13 +161,16 @@ class Risks(OpsApplication):
         approved: bool,
         expires_on: date | None = None,
         reason: str | None = None,
+        justification: str | None = None,
         ctx: CommandContext,
     ) -> CommandResult:
         by, roles, now = ctx.actor.principal, ctx.actor.roles, self.clock()
         return self._change(
             risk_id,
             ctx,
-            lambda r: r.decide_acceptance(approved, expires_on, reason, by, roles, now),
+            lambda r: r.decide_acceptance(
+                approved, expires_on, reason, by, roles, now, justification
+            ),
         )
 
     @command
@@ -181,13 +184,16 @@ class Risks(OpsApplication):
         amber: Decimal,
         red: Decimal,
         unit: str | None = None,
+        reporter: str | None = None,
         ctx: CommandContext,
     ) -> CommandResult:
         by, roles, kri_id = ctx.actor.principal, ctx.actor.roles, uuid4()
         return self._change(
             risk_id,
             ctx,
-            lambda r: r.define_kri(kri_id, name, metric, direction, amber, red, unit, by, roles),
+            lambda r: r.define_kri(
+                kri_id, name, metric, direction, amber, red, unit, by, roles, reporter
+            ),
             created=True,
             kri_id=str(kri_id),
         )
@@ -202,9 +208,11 @@ class Risks(OpsApplication):
         observed_at: datetime | None = None,
         ctx: CommandContext,
     ) -> CommandResult:
-        now = self.clock()
+        by, roles, now = ctx.actor.principal, ctx.actor.roles, self.clock()
         return self._change(
-            risk_id, ctx, lambda r: r.record_kri_reading(kri_id, value, observed_at or now, now)
+            risk_id,
+            ctx,
+            lambda r: r.record_kri_reading(kri_id, value, observed_at or now, by, roles, now),
         )
 
     @command

@@ -83,6 +83,7 @@ class _Decision:
     after: float  # days after the plan
     expires_after: int = 365  # days after the decision
     reason: str | None = None
+    justification: str | None = None  # the board's, to accept beyond §8.2.4's limits
 
 
 @dataclass(frozen=True)
@@ -307,7 +308,10 @@ REGISTER: tuple[_Risk, ...] = (
         T.FINANCIAL, "现金流紧张", "扩张期经营现金流为负。",
         "投入集中在上半年", "现金覆盖不足三个月", "无法按期支付供应商",
         FINANCE, Department.FINANCE, MANAGER, 140, (2, 5), TreatmentStrategy.ACCEPT,
-        decision=_Decision(BOARD, True, 6, 180),
+        decision=_Decision(
+            BOARD, True, 6, 180,
+            justification="扩张期投入已获董事会批准；授信额度可覆盖缺口，按月复核现金覆盖月数",
+        ),
         kris=(_Kri("现金覆盖月数", "现金余额 / 月均净流出", B, "6", "3", "月", "8", RISING),),
         review_ago=28,
     ),
@@ -478,6 +482,7 @@ class _Loader:
                 approved=decision.approved,
                 expires_on=expires if decision.approved else None,
                 reason=decision.reason,
+                justification=decision.justification,
                 ctx=ctx,
             ),
         )

@@ -109,6 +109,13 @@ ACCEPTANCE_AUTHORITY: dict[RiskLevel, frozenset[Role]] = {
     RiskLevel.CRITICAL: frozenset({Role.BOARD}),
 }
 
+# §8.2.4: "accept only what is unlikely and small": the current likelihood and impact
+# each at most 2 (unlikely, minor). Anything else is accepted only by the board, with
+# a written justification.
+ACCEPTABLE_LIKELIHOOD = 2
+ACCEPTABLE_IMPACT = 2
+BEYOND_LIMITS_AUTHORITY = Role.BOARD
+
 RISK_APPETITE = RiskLevel.MEDIUM
 """The highest level the company carries without reporting it as above appetite."""
 
@@ -169,6 +176,11 @@ class AcceptanceExpiryNotInFuture(InvalidValue):
     title = "The acceptance's expiry date must lie in the future"
 
 
+class AcceptanceJustificationRequired(InvalidValue):
+    slug = "acceptance-justification-required"
+    title = "The board accepts a risk beyond the §8.2.4 limits only with a written justification"
+
+
 class RejectionReasonRequired(InvalidValue):
     slug = "rejection-reason-required"
     title = "Rejecting a proposed acceptance needs a reason"
@@ -192,11 +204,27 @@ class NotActionOwner(NotPermitted):
 
 
 class AcceptanceAuthorityMissing(NotPermitted):
+    """Authority follows the higher of the inherent and the current level, so that a
+    reduction the owner records cannot move the decision down to a lower authority."""
+
     slug = "acceptance-authority-missing"
     title = (
-        "Accepting a low or medium risk needs management or the board, "
-        "a high or critical one the board"
+        "Accepting a risk whose higher of inherent and current level is low or medium needs "
+        "management or the board, high or critical the board"
     )
+
+
+class AcceptanceBeyondLimits(NotPermitted):
+    slug = "acceptance-beyond-limits"
+    title = (
+        "§8.2.4: only a risk of likelihood 2 or less and impact 2 or less is accepted "
+        "below the board; anything else needs the board"
+    )
+
+
+class NotKriReporter(NotPermitted):
+    slug = "not-kri-reporter"
+    title = "Only the risk's owner, management or the KRI's named reporter records its readings"
 
 
 class ProposerCannotDecideAcceptance(FourEyesViolation):
@@ -277,6 +305,16 @@ class OpenActionsRemain(RuleViolation):
     title = "A risk is closed only when none of its actions is open"
 
 
+class AcceptanceLapsed(RuleViolation):
+    slug = "acceptance-lapsed"
+    title = "The risk's acceptance lapsed at its expiry date: reassess the risk first"
+
+
+class CloseBeforeAssessment(RuleViolation):
+    slug = "close-before-assessment"
+    title = "A risk is closed only after it was assessed"
+
+
 class RiskNotClosed(RuleViolation):
     slug = "risk-not-closed"
     title = "Only a closed risk can be reopened"
@@ -352,6 +390,12 @@ class PlannedAction:
 class Risk(Aggregate):
     """One risk in the register (§8), from identification to closing."""
 
+    # Defaults for state snapshotted before these attributes existed: an unknown
+    # current plan (``None``: every action not cancelled counts as the plan's), and
+    # no lapsed acceptance awaiting reassessment.
+    plan_action_ids: list[str] | None = None
+    reassessment_due: bool = False
+
     @event("Identified")
     def __init__(
         self,
@@ -384,6 +428,7 @@ class Risk(Aggregate):
         self.counterparty: str | None = None
         self.proposed_by: str | None = None
         self.actions: dict[str, dict[str, Any]] = {}
+        self.plan_action_ids = []
         self.acceptance: dict[str, Any] | None = None
         self.kris: dict[str, dict[str, Any]] = {}
         self.early_warnings: list[dict[str, Any]] = []
@@ -415,8 +460,33 @@ class Risk(Aggregate):
         return [a for a in self.actions.values() if a["status"] in UNFINISHED]
 
     @property
-    def has_completed_action(self) -> bool:
-        return any(a["status"] == RiskActionStatus.COMPLETED for a in self.actions.values())
+    def plan_actions(self) -> list[dict[str, Any]]:
+        """The actions of the current treatment plan (none after a rejection, a lapse or a
+        reopening)."""
+        if self.plan_action_ids is None:
+            return [a for a in self.actions.values() if a["status"] != RiskActionStatus.CANCELLED]
+        return [self.actions[action_id] for action_id in self.plan_action_ids]
+
+    @property
+    def completed_plan_actions(self) -> list[dict[str, Any]]:
+        return [a for a in self.plan_actions if a["status"] == RiskActionStatus.COMPLETED]
+
+    @property
+    def acceptance_authority_level(self) -> RiskLevel | None:
+        """The higher of the inherent and the current level: whose authority an acceptance
+        needs (§8.2.4)."""
+        levels = [lv for lv in (self.inherent_level, self.current_level) if lv is not None]
+        return max(levels, key=lambda lv: lv.rank, default=None)
+
+    @property
+    def within_acceptance_limits(self) -> bool:
+        """§8.2.4: unlikely and small, by the current (residual, else inherent) scores."""
+        scores = self.residual or self.inherent
+        return (
+            scores is not None
+            and scores["likelihood"] <= ACCEPTABLE_LIKELIHOOD
+            and scores["impact"] <= ACCEPTABLE_IMPACT
+        )
 
     @property
     def open_early_warnings(self) -> list[dict[str, Any]]:
@@ -427,6 +497,17 @@ class Risk(Aggregate):
 
     def acceptance_expired(self, today: date) -> bool:
         return self.acceptance is not None and self.acceptance["expires_on"] <= today
+
+    def acceptance_lapsed(self, today: date) -> bool:
+        """The acceptance reached its expiry date and the risk was not reassessed since.
+
+        Whether the lapse is recorded yet (``AcceptanceLapsed``) or only due by the date.
+        """
+        return self.reassessment_due or self._lapses(today)
+
+    def _lapses(self, today: date) -> bool:
+        """Still accepted, but the expiry date has come: the lapse is due to be recorded."""
+        return self.status == RiskStatus.ACCEPTED and self.acceptance_expired(today)
 
     # Checks shared by commands.
 
@@ -447,6 +528,15 @@ class Risk(Aggregate):
     def _check_no_pending_acceptance(self) -> None:
         if self.status == RiskStatus.ACCEPTANCE_PENDING:
             raise AcceptanceDecisionPending(f"risk {self.id} awaits an acceptance decision")
+
+    def _check_not_lapsed(self, now: datetime) -> None:
+        if self.acceptance_lapsed(now.date()):
+            assert self.acceptance is not None
+            expires_on = self.acceptance["expires_on"].isoformat()
+            raise AcceptanceLapsed(
+                f"the acceptance of risk {self.id} expired on {expires_on}: "
+                "reassess the risk (inherent or residual) first"
+            )
 
     def _action(self, action_id: UUID) -> dict[str, Any]:
         action = self.actions.get(str(action_id))
@@ -471,12 +561,13 @@ class Risk(Aggregate):
         check_score(likelihood, "likelihood")
         check_score(impact, "impact")
         allowed = (RiskStatus.IDENTIFIED, RiskStatus.ASSESSED, RiskStatus.REOPENED)
-        if self.status not in allowed:
+        if self.status not in allowed and not self._lapses(at.date()):
             raise InherentAssessmentLocked(
                 f"risk {self.id} is {self.status.value}: record a residual assessment instead"
             )
         score = likelihood * impact
         level = level_of(score)
+        self.lapse_acceptance_if_due(at)
         self._assessed(
             likelihood=likelihood,
             impact=impact,
@@ -499,6 +590,9 @@ class Risk(Aggregate):
         self.inherent = {"likelihood": likelihood, "impact": impact, "score": score}
         # A new inherent assessment is a new baseline: any residual was relative to the old one.
         self.residual = None
+        # The only acceptance a risk can hold here is a lapsed one: reassessed, it goes.
+        self.acceptance = None
+        self.reassessment_due = False
         self.assessed_on = at.date()
         self.next_review_due = next_review_due
         self.status = RiskStatus.ASSESSED
@@ -520,13 +614,16 @@ class Risk(Aggregate):
                 f"residual score {score} is above the inherent score {inherent}",
                 fields=("likelihood", "impact"),
             )
-        if score < inherent and not self.has_completed_action:
+        # A lapsing acceptance ends its plan: its actions earn nothing.
+        earned = [] if self._lapses(at.date()) else self.completed_plan_actions
+        if score < inherent and not earned:
             raise ResidualReductionUnearned(
                 f"residual score {score} is below the inherent {inherent}, "
-                "but no action has been completed"
+                "but no action of the current treatment plan has been completed"
             )
         level = level_of(score)
         since = self.last_reviewed_on or self.assessed_on or at.date()
+        self.lapse_acceptance_if_due(at)
         self._residual_assessed(
             likelihood=likelihood,
             impact=impact,
@@ -548,6 +645,10 @@ class Risk(Aggregate):
     ) -> None:
         self.residual = {"likelihood": likelihood, "impact": impact, "score": score}
         self.next_review_due = next_review_due
+        if self.reassessment_due:
+            # The lapsed acceptance has been reassessed: it goes.
+            self.acceptance = None
+            self.reassessment_due = False
 
     # Treatment (§8.2).
 
@@ -565,6 +666,7 @@ class Risk(Aggregate):
         self._check_open()
         self._check_assessed()
         self._check_no_pending_acceptance()
+        self._check_not_lapsed(at)
         if strategy == TreatmentStrategy.TRANSFER and not counterparty:
             raise CounterpartyRequired(
                 "name the party the risk is transferred to", fields=("counterparty",)
@@ -609,6 +711,7 @@ class Risk(Aggregate):
             self.actions[action_id]["status"] = RiskActionStatus.CANCELLED
         for action in actions:
             self.actions[action["action_id"]] = dict(action)
+        self.plan_action_ids = [action["action_id"] for action in actions]
         self.strategy = strategy
         self.counterparty = counterparty
         self.proposed_by = proposed_by
@@ -690,17 +793,24 @@ class Risk(Aggregate):
         by: str,
         roles: frozenset[Role],
         at: datetime,
+        justification: str | None = None,
     ) -> None:
-        """Approve (with an expiry date) or reject a proposed acceptance."""
+        """Approve (with an expiry date) or reject a proposed acceptance.
+
+        The authority follows the higher of the inherent and the current level;
+        beyond §8.2.4's limits (likelihood or impact above 2) only the board
+        approves, with a written ``justification``, recorded on the event.
+        """
         self._check_open()
         if self.status != RiskStatus.ACCEPTANCE_PENDING:
             raise NoAcceptancePending(f"risk {self.id} is {self.status.value}")
-        level = self.current_level
-        assert level is not None
-        if not roles & ACCEPTANCE_AUTHORITY[level]:
-            needed = " or ".join(sorted(r.value for r in ACCEPTANCE_AUTHORITY[level]))
+        level, authority = self.current_level, self.acceptance_authority_level
+        assert level is not None and authority is not None
+        if not roles & ACCEPTANCE_AUTHORITY[authority]:
+            needed = " or ".join(sorted(r.value for r in ACCEPTANCE_AUTHORITY[authority]))
             raise AcceptanceAuthorityMissing(
-                f"accepting a {level.value} risk needs the role {needed}"
+                f"the higher of the inherent and the current ({level.value}) level is "
+                f"{authority.value}: deciding needs the role {needed}"
             )
         if by == self.proposed_by:
             raise ProposerCannotDecideAcceptance(
@@ -709,7 +819,14 @@ class Risk(Aggregate):
         if approved:
             self._check_expiry(expires_on, at)
             assert expires_on is not None
-            self._acceptance_approved(approved_by=by, level=level, expires_on=expires_on, at=at)
+            justification = self._check_limits(justification, roles)
+            self._acceptance_approved(
+                approved_by=by,
+                level=level,
+                expires_on=expires_on,
+                at=at,
+                justification=justification,
+            )
         else:
             if not reason:
                 raise RejectionReasonRequired("give the reason for rejecting", fields=("reason",))
@@ -719,6 +836,30 @@ class Risk(Aggregate):
                 cancelled_action_ids=[a["action_id"] for a in self.open_actions],
                 at=at,
             )
+
+    def _check_limits(self, justification: str | None, roles: frozenset[Role]) -> str | None:
+        """§8.2.4: within the limits anyone with the authority accepts; beyond them only the
+        board, with a written justification. Answers the justification to record."""
+        justification = (justification or "").strip() or None
+        if self.within_acceptance_limits:
+            return justification
+        scores = self.residual or self.inherent
+        assert scores is not None
+        figures = (
+            f"likelihood {scores['likelihood']} (limit {ACCEPTABLE_LIKELIHOOD}), "
+            f"impact {scores['impact']} (limit {ACCEPTABLE_IMPACT})"
+        )
+        if BEYOND_LIMITS_AUTHORITY not in roles:
+            raise AcceptanceBeyondLimits(
+                f"§8.2.4: {figures} is beyond the limits: only the "
+                f"{BEYOND_LIMITS_AUTHORITY.value} accepts it"
+            )
+        if justification is None:
+            raise AcceptanceJustificationRequired(
+                f"§8.2.4: {figures} is beyond the limits: give the written justification",
+                fields=("justification",),
+            )
+        return justification
 
     @staticmethod
     def _check_expiry(expires_on: date | None, at: datetime) -> None:
@@ -734,7 +875,12 @@ class Risk(Aggregate):
 
     @event("AcceptanceApproved")
     def _acceptance_approved(
-        self, approved_by: str, level: RiskLevel, expires_on: date, at: datetime
+        self,
+        approved_by: str,
+        level: RiskLevel,
+        expires_on: date,
+        at: datetime,
+        justification: str | None = None,
     ) -> None:
         self.acceptance = {
             "proposed_by": self.proposed_by,
@@ -742,8 +888,30 @@ class Risk(Aggregate):
             "level": level,
             "expires_on": expires_on,
             "approved_at": at,
+            "justification": justification,
         }
         self.status = RiskStatus.ACCEPTED
+
+    def lapse_acceptance_if_due(self, now: datetime) -> None:
+        """Record the lapse the date has brought (``AcceptanceLapsed``), if it has.
+
+        A reassessment records it first; the scheduler ("Policies that act") will
+        record it at the expiry date itself. Either way the risk is then assessed,
+        no longer accepted, and awaits its reassessment.
+        """
+        if self._lapses(now.date()):
+            assert self.acceptance is not None
+            self._acceptance_lapsed(expires_on=self.acceptance["expires_on"], at=now)
+
+    @event("AcceptanceLapsed")
+    def _acceptance_lapsed(self, expires_on: date, at: datetime) -> None:
+        # No longer accepted: the accept plan ends and the risk awaits its reassessment.
+        # The lapsed acceptance stays in the state until then.
+        self.strategy = None
+        self.proposed_by = None
+        self.plan_action_ids = []
+        self.reassessment_due = True
+        self.status = RiskStatus.ASSESSED
 
     @event("AcceptanceRejected")
     def _acceptance_rejected(
@@ -754,6 +922,7 @@ class Risk(Aggregate):
             self.actions[action_id]["status"] = RiskActionStatus.CANCELLED
         self.strategy = None
         self.proposed_by = None
+        self.plan_action_ids = []
         self.status = RiskStatus.ASSESSED
 
     # Key risk indicators (§8.3).
@@ -769,7 +938,10 @@ class Risk(Aggregate):
         unit: str | None,
         by: str,
         roles: frozenset[Role],
+        reporter: str | None = None,
     ) -> None:
+        """A KRI, with the principal who reports its readings besides the owner and
+        management (``reporter``, optional)."""
         self._check_owner(by, roles)
         self._check_open()
         amber_value, red_value = kri_value(amber, "amber"), kri_value(red, "red")
@@ -793,6 +965,7 @@ class Risk(Aggregate):
             amber=amber_value,
             red=red_value,
             unit=unit,
+            reporter=reporter,
         )
 
     @event("KriDefined")
@@ -805,6 +978,7 @@ class Risk(Aggregate):
         amber: Decimal,
         red: Decimal,
         unit: str | None,
+        reporter: str | None = None,
     ) -> None:
         self.kris[kri_id] = {
             "kri_id": kri_id,
@@ -814,6 +988,7 @@ class Risk(Aggregate):
             "amber": amber,
             "red": red,
             "unit": unit,
+            "reporter": reporter,
             "status": KriStatus.GREEN,
             "readings": 0,
             "last_value": None,
@@ -822,9 +997,16 @@ class Risk(Aggregate):
         }
 
     def record_kri_reading(
-        self, kri_id: UUID, value: Decimal | int | str, observed_at: datetime, now: datetime
+        self,
+        kri_id: UUID,
+        value: Decimal | int | str,
+        observed_at: datetime,
+        by: str,
+        roles: frozenset[Role],
+        now: datetime,
     ) -> None:
         """Record a reading; crossing into red raises an early warning, into amber a watch."""
+        self._check_reporter(kri_id, by, roles)
         self._check_open()
         kri = self._kri(kri_id)
         number = kri_value(value, "value")
@@ -852,6 +1034,18 @@ class Risk(Aggregate):
             )
         else:
             self._kri_back_to_normal(kri_id=key, value=number, observed_at=observed_at)
+
+    def _check_reporter(self, kri_id: UUID, by: str, roles: frozenset[Role]) -> None:
+        """The owner, management, or the reporter named on the KRI. Anyone else is refused
+        before being told whether the KRI exists."""
+        if by == self.owner or Role.MANAGEMENT in roles:
+            return
+        kri = self.kris.get(str(kri_id))
+        if kri is None or kri.get("reporter") != by:
+            raise NotKriReporter(
+                f"{by} is neither the owner of risk {self.id} ({self.owner}) nor the "
+                f"reporter named on KRI {kri_id}"
+            )
 
     @event("KriReadingRecorded")
     def _kri_reading_recorded(
@@ -947,7 +1141,12 @@ class Risk(Aggregate):
     def close(self, reason: str, by: str, roles: frozenset[Role], at: datetime) -> None:
         self._check_owner(by, roles)
         self._check_open()
+        if self.inherent is None:
+            raise CloseBeforeAssessment(
+                f"risk {self.id} was never assessed: assess its likelihood and impact first"
+            )
         self._check_no_pending_acceptance()
+        self._check_not_lapsed(at)
         unfinished = self.open_actions
         if unfinished:
             raise OpenActionsRemain(
@@ -972,4 +1171,6 @@ class Risk(Aggregate):
         self.reopen_count += 1
         self.closed_at = None
         self.acceptance = None
+        # Assessed again from the start: no earlier plan's action earns a reduction.
+        self.plan_action_ids = []
         self.status = RiskStatus.REOPENED

@@ -26,6 +26,14 @@ RiskEvents = events_of(Risk)
 
 UNFINISHED = ("open", "in_progress")
 
+# A reassessment ends a lapsed acceptance (as in the domain). Only a lapsed one is held
+# outside the 'accepted' status (after a lapse the risk is 'assessed'); a standing
+# acceptance stays.
+_LAPSED_ACCEPTANCE_GOES = ", ".join(
+    f"{column} = CASE WHEN status = 'accepted' THEN {column} ELSE NULL END"
+    for column in ("acceptance_level", "acceptance_approved_by", "acceptance_expires_on")
+)
+
 
 def _day(value: date | str | None) -> str | None:
     """A business date as ISO text (``YYYY-MM-DD``): text order is date order."""
@@ -129,7 +137,7 @@ class RisksView(RowProjection):
             "inherent_likelihood = ?, inherent_impact = ?, inherent_score = ?, "
             "inherent_level = ?, residual_likelihood = NULL, residual_impact = NULL, "
             "residual_score = NULL, residual_level = NULL, level = ?, assessed_on = ?, "
-            "next_review_due = ?, status = 'assessed'",
+            "next_review_due = ?, status = 'assessed', " + _LAPSED_ACCEPTANCE_GOES,
             event.likelihood,
             event.impact,
             event.score,
@@ -145,7 +153,7 @@ class RisksView(RowProjection):
             cursor,
             delivery,
             "residual_likelihood = ?, residual_impact = ?, residual_score = ?, "
-            "residual_level = ?, level = ?, next_review_due = ?",
+            "residual_level = ?, level = ?, next_review_due = ?, " + _LAPSED_ACCEPTANCE_GOES,
             event.likelihood,
             event.impact,
             event.score,
@@ -220,6 +228,11 @@ class RisksView(RowProjection):
             event.approved_by,
             _day(event.expires_on),
         )
+
+    @handles(RiskEvents.AcceptanceLapsed)
+    def on_acceptance_lapsed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        # No longer accepted; the acceptance's columns stay until the reassessment.
+        self._set(cursor, delivery, "strategy = NULL, status = 'assessed'")
 
     @handles(RiskEvents.AcceptanceRejected)
     def on_acceptance_rejected(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:

@@ -3,8 +3,11 @@
 Any department head identifies (every role but auditor). Owner-only commands
 (assess, treat, residual, KRIs, reviews, close, reopen) pass the role check for
 any department head and are then refused by the domain (403 `not-risk-owner`)
-unless the caller is the risk's owner or management. Acceptance is decided by
-management or the board, as the risk's level requires. Auditors read.
+unless the caller is the risk's owner or management. KRI readings also come
+from a reporter named on the KRI. Acceptance is decided by management or the
+board, as the higher of the inherent and current level requires, and beyond
+§8.2.4's limits (likelihood or impact above 2) by the board with a written
+justification. Auditors read.
 """
 
 from __future__ import annotations
@@ -119,8 +122,11 @@ routes.on(
     name="decide_acceptance",
     doc="""Approve (with `expires_on`) or reject (with `reason`) a proposed acceptance.
 
-    Low and medium risks: management (or the board); high and critical: the board.
-    Never the proposer.
+    By the higher of the inherent and current level: low and medium, management (or
+    the board); high and critical, the board. Never the proposer. §8.2.4: approving
+    a risk whose current likelihood or impact is above 2 takes the board and a
+    written `justification`. At its expiry date the acceptance lapses: the risk is
+    reassessed before it is closed or treated again.
     """,
 )
 routes.on(
@@ -129,7 +135,8 @@ routes.on(
     *DEPARTMENT_HEADS,
     body=RiskAssessRequest,
     name="assess_residual",
-    doc="Residual assessment: never above inherent, lower only after a completed action.",
+    doc="Residual assessment: never above inherent, lower only after a completed action "
+    "of the current treatment plan.",
 )
 routes.on(
     "/kris",
@@ -138,14 +145,17 @@ routes.on(
     body=KriDefineRequest,
     status_code=201,
     location="/risks/{risk_id}/kris/{kri_id}",
-    doc="Define a key risk indicator; answers its `kri_id`.",
+    doc="Define a key risk indicator (optionally its `reporter`); answers its `kri_id`.",
 )
 routes.on(
     "/kri-readings",
     "record_kri_reading",
     *DEPARTMENT_HEADS,
     body=KriReadingRequest,
-    doc="A reading at or past red raises an early warning, past amber a watch; back clears.",
+    doc="""Record a reading: the risk's owner, management or the KRI's `reporter`.
+
+    A reading at or past red raises an early warning, past amber a watch; back clears.
+    """,
 )
 routes.on(
     "/reviews",
@@ -160,7 +170,7 @@ routes.on(
     "close_risk",
     *DEPARTMENT_HEADS,
     body=ReasonRequest,
-    doc="Close: only with no open actions.",
+    doc="Close: only once assessed, with no open actions and no lapsed acceptance.",
 )
 routes.on(
     "/reopen",

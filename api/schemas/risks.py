@@ -65,6 +65,12 @@ class RiskAcceptanceRequest(CommandIn):
     approved: bool
     expires_on: Day | None = Field(default=None, description="Required to approve; after today")
     reason: Text | None = Field(default=None, description="Required to reject")
+    justification: Text | None = Field(
+        default=None,
+        description="The written justification, recorded on the event: required to approve "
+        "beyond §8.2.4's limits (current likelihood or impact above 2), which only the board "
+        "does",
+    )
 
 
 class KriDefineRequest(CommandIn):
@@ -74,6 +80,10 @@ class KriDefineRequest(CommandIn):
     amber: KriNumber
     red: KriNumber
     unit: Code | None = None
+    reporter: Name | None = Field(
+        default=None,
+        description="A principal who records readings, besides the risk's owner and management",
+    )
 
 
 class KriReadingRequest(CommandIn):
@@ -117,6 +127,9 @@ class AcceptanceOut(BaseModel):
     level: RiskLevel
     expires_on: date
     approved_at: datetime
+    justification: str | None = Field(
+        default=None, description="Written by the board to accept beyond §8.2.4's limits"
+    )
     expired: bool
 
 
@@ -134,6 +147,9 @@ class KriOut(BaseModel):
     amber: Decimal
     red: Decimal
     unit: str | None
+    reporter: str | None = Field(
+        default=None, description="Records readings besides the risk's owner and management"
+    )
     status: KriStatus
     readings: int
     last_value: Decimal | None
@@ -178,6 +194,10 @@ class RiskOut(BaseModel):
     actions: list[ActionOut]
     open_actions: int
     acceptance: AcceptanceOut | None
+    acceptance_lapsed: bool = Field(
+        description="As of today: the acceptance reached its expiry date and the risk awaits "
+        "reassessment (inherent or residual); until then closing and replanning are refused"
+    )
     kris: list[KriOut]
     early_warnings: list[EarlyWarningOut]
     open_early_warnings: int
@@ -220,6 +240,7 @@ class RiskOut(BaseModel):
             actions=[ActionOut(**a) for a in risk.actions.values()],
             open_actions=len(risk.open_actions),
             acceptance=acceptance,
+            acceptance_lapsed=risk.acceptance_lapsed(today),
             kris=[KriOut.of(k) for k in risk.kris.values()],
             early_warnings=[EarlyWarningOut(**w) for w in risk.early_warnings],
             open_early_warnings=len(risk.open_early_warnings),

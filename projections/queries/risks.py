@@ -250,8 +250,9 @@ def _acceptances(open_rows: list[dict[str, Any]], today: date, within: int) -> d
             "days_left": -_days_between(today, r["acceptance_expires_on"]),
         }
 
-    # Expired on the expiry date itself, as the domain's ``acceptance_expired``.
-    expired = [r for r in accepted if r["acceptance_expires_on"] <= iso]
+    # Expired on the expiry date itself, as the domain's ``acceptance_expired``: lapsed,
+    # awaiting reassessment.
+    expired = [r for r in accepted if _acceptance_lapsed(r, today)]
     expiring = [r for r in accepted if iso < r["acceptance_expires_on"] <= horizon]
     return {
         "accepted": len(accepted),
@@ -320,6 +321,13 @@ def _scores(row: dict[str, Any], prefix: str) -> dict[str, Any] | None:
     }
 
 
+def _acceptance_lapsed(row: dict[str, Any], today: date) -> bool:
+    """An open risk holding an acceptance at or past its expiry date, whether the lapse is
+    recorded yet or not: it awaits reassessment (a reassessment clears the acceptance)."""
+    expires_on = row["acceptance_expires_on"]
+    return _is_open(row) and expires_on is not None and expires_on <= today.isoformat()
+
+
 def risk_item(row: dict[str, Any], today: date) -> dict[str, Any]:
     due = row["next_review_due"]
     return {
@@ -338,6 +346,7 @@ def risk_item(row: dict[str, Any], today: date) -> dict[str, Any]:
         "open_actions": int(row["open_actions"]),
         "open_early_warnings": int(row["open_warnings"]),
         "acceptance_expires_on": row["acceptance_expires_on"],
+        "acceptance_lapsed": _acceptance_lapsed(row, today),
         "next_review_due": due,
         "review_overdue": _is_open(row) and due is not None and due < today.isoformat(),
         "identified_at": row["identified_at"],

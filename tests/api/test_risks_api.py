@@ -71,13 +71,13 @@ def pending(api: Api, likelihood: int = 4, impact: int = 4, who: str = OWNER) ->
     return risk_id
 
 
-def with_kri(api: Api, direction: str = "above") -> tuple[str, str]:
+def with_kri(api: Api, direction: str = "above", reporter: str | None = None) -> tuple[str, str]:
     risk_id = assessed(api)
     amber, red = ("5", "10") if direction == "above" else ("99.5", "99.0")
     response = api.post(
         f"/risks/{risk_id}/kris",
         {"name": "errors", "metric": "failed checkouts", "direction": direction,
-         "amber": amber, "red": red, "unit": "‰"},
+         "amber": amber, "red": red, "unit": "‰", "reporter": reporter},
         who=OWNER,
     )  # fmt: skip
     assert response.status_code == 201, response.text
@@ -282,25 +282,35 @@ def test_high_risk_acceptance_needs_the_board_never_the_proposer_and_an_expiry(a
         "POST", path, 422, "acceptance-expiry-not-in-future", who=BOARD,
         json={"approved": True, "expires_on": TODAY.isoformat()}, fields=("expires_on",),
     )  # fmt: skip
-    api.ok(path, approve, who=BOARD)
+    # §8.2.4: beyond likelihood 2 and impact 2, the board writes its justification.
+    api.refused(
+        "POST", path, 422, "acceptance-justification-required", who=BOARD, json=approve,
+        fields=("justification",),
+    )  # fmt: skip
+    api.ok(path, {**approve, "justification": "exit from the product within the year"}, who=BOARD)
     state = api.state("risks", risk_id)
     assert state["status"] == "accepted"
+    assert state["acceptance"]["justification"] == "exit from the product within the year"
+    assert api.events("risks", risk_id)[-1]["payload"]["justification"] == (
+        "exit from the product within the year"
+    )
     assert state["acceptance"]["approved_by"] == BOARD
     assert state["acceptance"]["expires_on"] == NEXT_YEAR
     assert state["acceptance"]["level"] == "high" and state["acceptance"]["expired"] is False
     api.refused("POST", path, 409, "no-acceptance-pending", who=BOARD, json=approve)
 
 
-def test_medium_risk_acceptance_by_management_but_never_the_proposer(api: Api) -> None:
-    proposed_by_manager = pending(api, 2, 3, who=MANAGER)
+def test_acceptance_within_the_limits_by_management_but_never_the_proposer(api: Api) -> None:
+    proposed_by_manager = pending(api, 2, 2, who=MANAGER)
     api.refused(
         "POST", f"/risks/{proposed_by_manager}/acceptance", 403,
         "proposer-cannot-decide-acceptance", who=MANAGER,
         json={"approved": True, "expires_on": NEXT_YEAR},
     )  # fmt: skip
-    risk_id = pending(api, 2, 3)
+    risk_id = pending(api, 2, 2)
     api.ok(f"/risks/{risk_id}/acceptance", {"approved": True, "expires_on": NEXT_YEAR}, who=MANAGER)
-    assert api.state("risks", risk_id)["status"] == "accepted"
+    state = api.state("risks", risk_id)
+    assert state["status"] == "accepted" and state["acceptance"]["justification"] is None
 
 
 def test_rejected_acceptance_needs_a_reason_and_returns_to_assessed(api: Api) -> None:
@@ -405,10 +415,10 @@ def test_kri_refusals(api: Api) -> None:
 
 
 def test_readings_raise_an_early_warning_and_clear_it(api: Api) -> None:
-    risk_id, kri_id = with_kri(api)
+    risk_id, kri_id = with_kri(api, reporter="cs-anna")
     path = f"/risks/{risk_id}/kri-readings"
     api.ok(path, {"kri_id": kri_id, "value": "3"}, who="tech-tang")
-    api.ok(path, {"kri_id": kri_id, "value": "5"}, who="fin-fan")
+    api.ok(path, {"kri_id": kri_id, "value": "5"}, who=MANAGER)
     api.ok(path, {"kri_id": kri_id, "value": 12.5}, who="cs-anna")
     state = api.state("risks", risk_id)
     assert state["kris"][0]["status"] == "red"

@@ -20,13 +20,18 @@ from domain.clock import DateInFuture
 from domain.errors import DomainError
 from domain.risk import (
     AcceptanceAuthorityMissing,
+    AcceptanceBeyondLimits,
     AcceptanceExpiryNotInFuture,
     AcceptanceExpiryRequired,
+    AcceptanceJustificationRequired,
+    AcceptanceLapsed,
+    CloseBeforeAssessment,
     CounterpartyRequired,
     KriDirection,
     KriReadingOutOfOrder,
     KriStatus,
     KriThresholdsOutOfOrder,
+    NotKriReporter,
     NotRiskOwner,
     OpenActionsRemain,
     ProposerCannotDecideAcceptance,
@@ -101,6 +106,7 @@ def with_kri(risks: Risks) -> tuple[UUID, UUID]:
         amber=Decimal("5"),
         red=Decimal("10.5"),
         unit="‰",
+        reporter=DEV.principal,
         ctx=as_(OWNER),
     )
     return risk_id, UUID(result.extra["kri_id"])
@@ -148,6 +154,7 @@ def test_lifecycle_from_identification_to_early_warning_and_closing(
             direction=KriDirection.ABOVE,
             amber=Decimal("5"),
             red=Decimal("10"),
+            reporter=DEV.principal,
             ctx=as_(OWNER),
         ).extra["kri_id"]
     )
@@ -195,13 +202,40 @@ def test_acceptance_by_the_board_with_expiry(risks: Risks) -> None:
     risks.plan_treatment(risk_id, strategy=TreatmentStrategy.ACCEPT, ctx=as_(OWNER))
     assert risks.get_risk(risk_id).status == RiskStatus.ACCEPTANCE_PENDING
     risks.decide_risk_acceptance(
-        risk_id, approved=True, expires_on=date(2025, 12, 31), ctx=as_(BOARD)
+        risk_id,
+        approved=True,
+        expires_on=date(2025, 12, 31),
+        justification="exit from the product line within the year",
+        ctx=as_(BOARD),
     )
     risk = risks.get_risk(risk_id)
     assert risk.status == RiskStatus.ACCEPTED
     assert risk.acceptance is not None
     assert risk.acceptance["expires_on"] == date(2025, 12, 31)
     assert risk.acceptance["level"] == RiskLevel.HIGH
+    approved = risks.history(risk_id, Risk)[-1]
+    assert approved.type == "AcceptanceApproved"
+    assert approved.payload["justification"] == "exit from the product line within the year"
+
+
+def test_an_acceptance_lapses_at_its_expiry_until_the_risk_is_reassessed(
+    risks: Risks, clock: Clock
+) -> None:
+    risk_id = assessed(risks, 1, 2)
+    risks.plan_treatment(risk_id, strategy=TreatmentStrategy.ACCEPT, ctx=as_(OWNER))
+    expiry = (T0 + timedelta(days=30)).date()
+    risks.decide_risk_acceptance(risk_id, approved=True, expires_on=expiry, ctx=as_(MANAGER))
+    clock.advance(days=30)
+    before = stored_event_count(risks)
+    with pytest.raises(AcceptanceLapsed):
+        risks.close_risk(risk_id, reason="stable", ctx=as_(OWNER))
+    assert stored_event_count(risks) == before
+    risks.assess_residual_risk(risk_id, likelihood=1, impact=2, ctx=as_(OWNER))
+    types = [e.type for e in risks.history(risk_id, Risk)]
+    assert types[-2:] == ["AcceptanceLapsed", "ResidualAssessed"]
+    assert replayed(risks, risk_id).status == RiskStatus.ASSESSED  # type: ignore[attr-defined]
+    risks.close_risk(risk_id, reason="reassessed: gone", ctx=as_(OWNER))
+    assert risks.get_risk(risk_id).status == RiskStatus.CLOSED
 
 
 def refusals() -> list[tuple[str, type[DomainError], Callable[[Risks], Any]]]:
@@ -281,8 +315,33 @@ def refusals() -> list[tuple[str, type[DomainError], Callable[[Risks], Any]]]:
         risk_id, _ = with_kri(risks)
         kri = uuid4()
         return lambda: risks.record_kri_reading(
-            risk_id, kri_id=kri, value=Decimal("1"), ctx=as_(DEV)
+            risk_id, kri_id=kri, value=Decimal("1"), ctx=as_(OWNER)
         )
+
+    def not_reporter(risks: Risks) -> Any:
+        risk_id, kri = with_kri(risks)
+        return lambda: risks.record_kri_reading(
+            risk_id, kri_id=kri, value=Decimal("1"), ctx=as_(IDENTIFIER)
+        )
+
+    def beyond_limits(risks: Risks) -> Any:
+        risk_id = assessed(risks, 2, 3)
+        risks.plan_treatment(risk_id, strategy=TreatmentStrategy.ACCEPT, ctx=as_(OWNER))
+        expiry = date(2025, 12, 31)
+        return lambda: risks.decide_risk_acceptance(
+            risk_id, approved=True, expires_on=expiry, justification="fine", ctx=as_(MANAGER)
+        )
+
+    def unjustified(risks: Risks) -> Any:
+        risk_id = pending(risks)
+        expiry = date(2025, 12, 31)
+        return lambda: risks.decide_risk_acceptance(
+            risk_id, approved=True, expires_on=expiry, ctx=as_(BOARD)
+        )
+
+    def close_unassessed(risks: Risks) -> Any:
+        risk_id = identify(risks)
+        return lambda: risks.close_risk(risk_id, reason="never mind", ctx=as_(OWNER))
 
     def future_reading(risks: Risks) -> Any:
         risk_id, kri = with_kri(risks)
@@ -308,6 +367,10 @@ def refusals() -> list[tuple[str, type[DomainError], Callable[[Risks], Any]]]:
         ("transfer without counterparty", CounterpartyRequired, transfer_alone),
         ("not the owner", NotRiskOwner, not_owner),
         ("unknown kri", UnknownKri, unknown_kri),
+        ("reading by a stranger", NotKriReporter, not_reporter),
+        ("acceptance beyond the limits", AcceptanceBeyondLimits, beyond_limits),
+        ("acceptance without justification", AcceptanceJustificationRequired, unjustified),
+        ("close never assessed", CloseBeforeAssessment, close_unassessed),
         ("reading in the future", DateInFuture, future_reading),
         ("reopen an open risk", RiskNotClosed, reopen_open),
     ]

@@ -118,7 +118,7 @@ def action_ids(risk: Risk) -> list[UUID]:
     return [UUID(a) for a in risk.actions]
 
 
-def pending_acceptance(likelihood: int = 2, impact: int = 3) -> Risk:
+def pending_acceptance(likelihood: int = 2, impact: int = 2) -> Risk:
     risk = assessed(likelihood, impact)
     risk.plan_treatment(TreatmentStrategy.ACCEPT, None, [], OWNER, OWNER_ROLES, at(2))
     return settled(risk)
@@ -409,17 +409,20 @@ def test_accepting_proposes_an_acceptance() -> None:
 
 
 @pytest.mark.parametrize(
-    ("likelihood", "impact", "approver", "roles"),
-    [(1, 2, MANAGER, MGMT), (2, 3, MANAGER, MGMT), (2, 3, BOARD_MEMBER, BOARD),
-     (3, 4, BOARD_MEMBER, BOARD), (5, 5, BOARD_MEMBER, BOARD)],
+    ("likelihood", "impact", "approver", "roles", "justification"),
+    [(1, 2, MANAGER, MGMT, None), (2, 2, MANAGER, MGMT, None), (2, 2, BOARD_MEMBER, BOARD, None),
+     (2, 3, BOARD_MEMBER, BOARD, "cheaper to carry than to insure"),
+     (3, 4, BOARD_MEMBER, BOARD, "exit planned within the year"),
+     (5, 5, BOARD_MEMBER, BOARD, "the whole business rests on it")],
 )  # fmt: skip
 def test_acceptance_approved_by_the_authority_of_its_level(
-    likelihood: int, impact: int, approver: str, roles: frozenset[Role]
+    likelihood: int, impact: int, approver: str, roles: frozenset[Role], justification: str | None
 ) -> None:
     risk = pending_acceptance(likelihood, impact)
-    risk.decide_acceptance(True, date(2025, 12, 31), None, approver, roles, at(3))
+    risk.decide_acceptance(True, date(2025, 12, 31), None, approver, roles, at(3), justification)
     assert risk.status == RiskStatus.ACCEPTED
     assert risk.acceptance is not None
+    assert risk.acceptance["justification"] == justification
     assert risk.acceptance["approved_by"] == approver
     assert risk.acceptance["expires_on"] == date(2025, 12, 31)
     assert risk.acceptance["proposed_by"] == OWNER
@@ -652,22 +655,26 @@ def test_kri_status_counts_a_threshold_as_reached_at_the_threshold(
 
 def test_readings_raise_watch_then_early_warning_then_clear() -> None:
     risk, kri = with_kri()
-    risk.record_kri_reading(kri, "2", at(2), at(2))
+    risk.record_kri_reading(kri, "2", at(2), OWNER, OWNER_ROLES, at(2))
     assert event_types(risk) == ["KriReadingRecorded"]
-    risk.record_kri_reading(kri, "6", at(3), at(3))
+    risk.record_kri_reading(kri, "6", at(3), OWNER, OWNER_ROLES, at(3))
     assert event_types(risk) == ["KriReadingRecorded", "KriWatchRaised"]
-    risk.record_kri_reading(kri, "12.5", at(4), at(4))
+    risk.record_kri_reading(kri, "12.5", at(4), OWNER, OWNER_ROLES, at(4))
     assert event_types(risk) == ["KriReadingRecorded", "EarlyWarningRaised"]
     assert risk.kris[str(kri)]["status"] == KriStatus.RED
     assert len(risk.open_early_warnings) == 1
     assert risk.open_early_warnings[0]["value"] == Decimal("12.5")
-    risk.record_kri_reading(kri, "15", at(5), at(5))  # still red: no second warning
+    risk.record_kri_reading(
+        kri, "15", at(5), OWNER, OWNER_ROLES, at(5)
+    )  # still red: no second warning
     assert event_types(risk) == ["KriReadingRecorded"]
-    risk.record_kri_reading(kri, "7", at(6), at(6))  # down to amber: warning cleared, watch on
+    risk.record_kri_reading(
+        kri, "7", at(6), OWNER, OWNER_ROLES, at(6)
+    )  # down to amber: warning cleared, watch on
     assert event_types(risk) == ["KriReadingRecorded", "KriWatchRaised"]
     assert risk.open_early_warnings == []
-    risk.record_kri_reading(kri, "11", at(7), at(7))
-    risk.record_kri_reading(kri, "1", at(8), at(8))
+    risk.record_kri_reading(kri, "11", at(7), OWNER, OWNER_ROLES, at(7))
+    risk.record_kri_reading(kri, "1", at(8), OWNER, OWNER_ROLES, at(8))
     assert event_types(risk) == [
         "KriReadingRecorded",
         "EarlyWarningRaised",
@@ -682,28 +689,40 @@ def test_readings_raise_watch_then_early_warning_then_clear() -> None:
 
 def test_below_direction_warns_when_the_value_falls() -> None:
     risk, kri = with_kri(KriDirection.BELOW)
-    risk.record_kri_reading(kri, "98.7", at(2), at(2))
+    risk.record_kri_reading(kri, "98.7", at(2), OWNER, OWNER_ROLES, at(2))
     assert event_types(risk) == ["KriReadingRecorded", "EarlyWarningRaised"]
 
 
 def test_readings_refused_for_unknown_kri_future_time_or_out_of_order() -> None:
     risk, kri = with_kri()
     error = assert_refused(
-        risk, UnknownKri, lambda r: r.record_kri_reading(uuid4(), "1", at(2), at(2))
+        risk,
+        UnknownKri,
+        lambda r: r.record_kri_reading(uuid4(), "1", at(2), OWNER, OWNER_ROLES, at(2)),
     )
     assert error.fields == ("kri_id",)
-    assert_refused(risk, DateInFuture, lambda r: r.record_kri_reading(kri, "1", at(3), at(2)))
-    assert_refused(risk, KriValueInvalid, lambda r: r.record_kri_reading(kri, "x", at(2), at(2)))
-    risk.record_kri_reading(kri, "1", at(2), at(2))
+    assert_refused(
+        risk,
+        DateInFuture,
+        lambda r: r.record_kri_reading(kri, "1", at(3), OWNER, OWNER_ROLES, at(2)),
+    )
+    assert_refused(
+        risk,
+        KriValueInvalid,
+        lambda r: r.record_kri_reading(kri, "x", at(2), OWNER, OWNER_ROLES, at(2)),
+    )
+    risk.record_kri_reading(kri, "1", at(2), OWNER, OWNER_ROLES, at(2))
     settled(risk)
     assert_refused(
-        risk, KriReadingOutOfOrder, lambda r: r.record_kri_reading(kri, "1", at(1), at(2))
+        risk,
+        KriReadingOutOfOrder,
+        lambda r: r.record_kri_reading(kri, "1", at(1), OWNER, OWNER_ROLES, at(2)),
     )
 
 
 def test_naive_observation_times_are_taken_as_utc() -> None:
     risk, kri = with_kri()
-    risk.record_kri_reading(kri, "1", datetime(2025, 3, 4, 8, 0), at(2))
+    risk.record_kri_reading(kri, "1", datetime(2025, 3, 4, 8, 0), OWNER, OWNER_ROLES, at(2))
     assert risk.kris[str(kri)]["last_observed_at"] == datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
 
 
@@ -807,11 +826,18 @@ def test_a_full_lifecycle_replays_to_the_same_state() -> None:
     risk.assess_residual(2, 5, OWNER, OWNER_ROLES, at(6))
     kri = uuid4()
     risk.define_kri(kri, "k", "m", KriDirection.ABOVE, "1", "2", "%", OWNER, OWNER_ROLES)
-    risk.record_kri_reading(kri, "3", at(7), at(7))
-    risk.record_kri_reading(kri, "1.5", at(8), at(8))
+    risk.record_kri_reading(kri, "3", at(7), OWNER, OWNER_ROLES, at(7))
+    risk.record_kri_reading(kri, "1.5", at(8), OWNER, OWNER_ROLES, at(8))
     risk.record_review(at(9).date(), "fine", OWNER, OWNER_ROLES, at(9))
     risk.plan_treatment(TreatmentStrategy.ACCEPT, None, [], OWNER, OWNER_ROLES, at(10))
-    risk.decide_acceptance(True, date(2026, 1, 1), None, BOARD_MEMBER, BOARD, at(11))
+    risk.decide_acceptance(
+        True, date(2026, 1, 1), None, BOARD_MEMBER, BOARD, at(11), "insured beyond this"
+    )
     risk.close("accepted and stable", OWNER, OWNER_ROLES, at(12))
     risk.reopen("again", OWNER, OWNER_ROLES, at(13))
+    risk.assess(1, 2, OWNER, OWNER_ROLES, at(14))
+    risk.plan_treatment(TreatmentStrategy.ACCEPT, None, [], OWNER, OWNER_ROLES, at(15))
+    risk.decide_acceptance(True, at(20).date(), None, MANAGER, MGMT, at(16))
+    risk.assess_residual(1, 2, OWNER, OWNER_ROLES, at(25))  # the lapse is recorded first
+    risk.close("reassessed and gone", OWNER, OWNER_ROLES, at(26))
     assert_replays_to_same_state(risk)

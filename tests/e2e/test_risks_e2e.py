@@ -68,7 +68,7 @@ def walk_a_risk(client: Client) -> None:
     kri = client.post(
         f"{risk}/kris",
         {"name": "payment failures", "metric": "failed per 1000", "direction": "above",
-         "amber": "5", "red": "10"},
+         "amber": "5", "red": "10", "reporter": "e2e-ops"},
         "owner",
     )  # fmt: skip
     assert kri.status_code == 201, kri.text

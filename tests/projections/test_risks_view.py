@@ -112,16 +112,16 @@ def known_register(services: Services, clock: Clock) -> Register:
        a1 (due 2025-03-01, completed 02-20) and a2 (due 2025-05-15, open); residual
        2x5=10 high (next review 2025-02-03 + 3 months = 2025-05-03); KRI above 5/10:
        3 (02-20, green), 12 (05-30, red: an early warning). Status treating.
-    r2 financial/finance, owner fin.fan: 2x5=10 high; accepted by the board until
-       2025-06-20; reviewed 2025-04-10 (next 2025-07-10); KRI below 6/3: 5 amber
-       (04-10), 2 red (04-20, warning), 7 green (05-01, warning cleared).
+    r2 financial/finance, owner fin.fan: 2x5=10 high; accepted by the board (with a
+       justification) until 2025-06-20; reviewed 2025-04-10 (next 2025-07-10); KRI below
+       6/3: 5 amber (04-10), 2 red (04-20, warning), 7 green (05-01, warning cleared).
     r3 legal/no department, owner fin.fan: 2x2=4 low (next review 2026-02-03);
        reduce with a3 due 2025-05-01, open. Status treatment_planned.
     r4 operational/operations, owner tech.tang: 3x3=9 medium; transfer with a4
        (completed 02-20); residual 3x2=6 medium; closed 03-01.
     r5 market/sales, owner mgmt.meng: identified only.
-    r6 operational/technology, owner tech.tang: 1x3=3 low (next 2026-02-03);
-       acceptance approved by management until 2025-05-15.
+    r6 operational/technology, owner tech.tang: 1x2=2 low (next 2026-02-03);
+       acceptance approved by management (within §8.2.4's limits) until 2025-05-15.
     r7 legal/technology, owner tech.tang: 2x5=10 high (next review 2025-05-03);
        acceptance rejected by the board; then avoid with a5 due 2025-07-01.
     """
@@ -148,7 +148,7 @@ def known_register(services: Services, clock: Clock) -> Register:
         (2, FIN, (2, 5)),
         (3, FIN, (2, 2)),
         (4, TECH, (3, 3)),
-        (6, TECH, (1, 3)),
+        (6, TECH, (1, 2)),
         (7, TECH, (2, 5)),
     ):
         risks.assess_risk(r[n], likelihood=score[0], impact=score[1], ctx=ctx(owner))
@@ -172,7 +172,13 @@ def known_register(services: Services, clock: Clock) -> Register:
         ctx=ctx(TECH),
     ).extra["kri_id"]
     _plan(risks, r[2], FIN, TreatmentStrategy.ACCEPT)
-    risks.decide_risk_acceptance(r[2], approved=True, expires_on=date(2025, 6, 20), ctx=ctx(BOARD))
+    risks.decide_risk_acceptance(
+        r[2],
+        approved=True,
+        expires_on=date(2025, 6, 20),
+        justification="credit line covers the gap",
+        ctx=ctx(BOARD),
+    )
     kri2 = risks.define_kri(
         r[2],
         name="Cash cover",
@@ -258,14 +264,14 @@ def test_the_dashboard_of_the_known_register(
 
     assert board["as_of"] == "2025-06-01"
     # Heat maps of the 5 open, assessed risks (r4 is closed, r5 not assessed).
-    # Inherent: r1 (4,5); r2 and r7 (2,5); r3 (2,2); r6 (1,3).
+    # Inherent: r1 (4,5); r2 and r7 (2,5); r3 (2,2); r6 (1,2).
     inherent = board["heat_maps"]["inherent"]
     assert inherent["risks"] == 5
-    assert inherent["counts"] == grid((4, 5, 1), (2, 5, 2), (2, 2, 1), (1, 3, 1))
+    assert inherent["counts"] == grid((4, 5, 1), (2, 5, 2), (2, 2, 1), (1, 2, 1))
     # Residual: r1 moved to (2,5); the others have none and stay where they were.
     residual = board["heat_maps"]["residual"]
     assert (residual["risks"], residual["residual_assessed"]) == (5, 1)
-    assert residual["counts"] == grid((2, 5, 3), (2, 2, 1), (1, 3, 1))
+    assert residual["counts"] == grid((2, 5, 3), (2, 2, 1), (1, 2, 1))
 
     register = board["register"]
     assert (register["risks"], register["open"], register["closed"]) == (7, 6, 1)
@@ -512,6 +518,7 @@ def test_list_items_carry_the_key_fields(
         "open_actions": 1,
         "open_early_warnings": 1,
         "acceptance_expires_on": None,
+        "acceptance_lapsed": False,
         "next_review_due": "2025-05-03",
         "review_overdue": True,
         "identified_at": "2025-02-03T09:00:00.000000Z",
@@ -535,11 +542,40 @@ def test_list_items_carry_the_key_fields(
     assert (r7["status"], r7["strategy"], r7["open_actions"]) == ("treatment_planned", "avoid", 1)
     r2 = risk_item(rows[str(reg.r[2])], TODAY)
     assert (r2["acceptance_expires_on"], r2["open_early_warnings"]) == ("2025-06-20", 0)
+    # r6's acceptance expired on 2025-05-15: lapsed, awaiting reassessment; r2's stands.
+    r6 = risk_item(rows[str(reg.r[6])], TODAY)
+    assert (r6["status"], r6["acceptance_lapsed"], r2["acceptance_lapsed"]) == (
+        "accepted",
+        True,
+        False,
+    )
     # Every row's version and status are the aggregate's.
     for risk_id in reg.r.values():
         risk = services.risks.get_risk(risk_id)
         row = rows[str(risk_id)]
         assert (row["version"], row["status"]) == (risk.version, risk.status.value)
+
+
+def test_a_reassessment_records_the_lapse_and_clears_the_lapsed_acceptance(
+    services: Services, clock: Clock, view: ProjectionRunner
+) -> None:
+    reg = known_register(services, clock)
+    clock.now = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
+    services.risks.assess_residual_risk(reg.r[6], likelihood=1, impact=2, ctx=ctx(TECH))
+    view.catch_up()
+    store = store_of(view)
+    (row,) = store.read("SELECT * FROM risk_rows WHERE id = ?", [str(reg.r[6])])
+    risk = services.risks.get_risk(reg.r[6])
+    assert (row["status"], row["strategy"], row["version"]) == (
+        risk.status.value,
+        None,
+        risk.version,
+    )
+    assert row["status"] == "assessed" and risk.acceptance is None
+    assert row["acceptance_expires_on"] is None and row["acceptance_level"] is None
+    assert risk_item(row, TODAY)["acceptance_lapsed"] is False
+    acceptances = risk_dashboard(store, RiskFilter(), TODAY)["acceptances"]
+    assert (acceptances["accepted"], acceptances["expired"]) == (1, [])
 
 
 # Incremental equals rebuilt.

@@ -160,7 +160,9 @@ class RiskAcceptancesOut(ReadOut):
     accepted: int = Field(description="Open risks with an acceptance")
     expiring_within_days: int
     expiring: list[RiskAcceptanceDueOut]
-    expired: list[RiskAcceptanceDueOut]
+    expired: list[RiskAcceptanceDueOut] = Field(
+        description="Lapsed at their expiry date: the risks await reassessment"
+    )
 
 
 class RiskDashboardOut(ReadOut):
@@ -200,6 +202,10 @@ class RiskListItemOut(ReadOut):
     open_actions: int
     open_early_warnings: int
     acceptance_expires_on: DayText | None
+    acceptance_lapsed: bool = Field(
+        description="As of today: the acceptance reached its expiry date and the risk awaits "
+        "reassessment"
+    )
     next_review_due: DayText | None
     review_overdue: bool
     identified_at: UtcText
