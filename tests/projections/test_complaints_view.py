@@ -4,12 +4,15 @@ history, worked out by hand; the list's filters and paging; incremental equals r
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
 
 from application.context import Actor
@@ -547,6 +550,53 @@ def test_a_reopened_complaint_is_due_afresh_and_not_in_breach_at_once(
     assert complaint_item(row, at(3, 20, 10))["resolution_breached"] is False
     assert complaint_item(row, at(3, 25, 8))["resolution_breached"] is False
     assert complaint_item(row, at(3, 25, 10))["resolution_breached"] is True
+
+
+def drop_field(config: StoreConfig, topic_end: str, field: str) -> None:
+    """Rewrite the stored complaint events of one type without ``field``, as they
+    were stored before the field was added."""
+    conn: Any
+    if config.database_url is None:
+        conn = sqlite3.connect(config.sqlite_path("complaints"))
+        table, key, mark = "stored_events", "rowid", "?"
+    else:
+        assert config.postgres is not None
+        conn = psycopg.connect(config.postgres.conninfo())
+        table, key, mark = "complaints_events", "notification_id", "%s"
+    try:
+        found = conn.execute(f"SELECT {key}, topic, state FROM {table}").fetchall()
+        old = [(n, json.loads(state)) for n, topic, state in found if topic.endswith(topic_end)]
+        for n, state in old:
+            del state[field]
+            conn.execute(
+                f"UPDATE {table} SET state = {mark} WHERE {key} = {mark}",
+                (json.dumps(state).encode(), n),
+            )
+        conn.commit()
+    finally:
+        conn.close()
+    assert len(old) == 1
+
+
+def test_a_reopening_stored_before_the_fresh_target_keeps_the_original_one(
+    services: Services, clock: Clock, view: ProjectionRunner, store_config: StoreConfig
+) -> None:
+    s = Story(services, clock)
+    clock.now = at(3, 1, 8)
+    k = s.receive(at(3, 1, 9), s.customer("Liu Yang"), PHONE, ComplaintCategory.OTHER)
+    s.ack(k, at(3, 1, 9, 30))
+    s.assess(k, 3, CS)
+    s.propose(k, RootCause.THIRD_PARTY, None)
+    s.respond(k, at(3, 2, 9))
+    s.decide(k, at(3, 2, 10))
+    s.close(k, at(3, 2, 11))
+    s.reopen(k, at(3, 4, 9))
+    drop_field(store_config, "Complaint.Reopened", "resolution_due")
+    view.catch_up()
+    row = the_row(view.store(NAME))
+
+    assert row["reopen_count"] == 1
+    assert row["resolution_due"] == utc_text(at(3, 6, 9))  # 5 days from receipt, as it was
 
 
 # The list.
