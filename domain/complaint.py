@@ -196,9 +196,9 @@ class Complaint(Aggregate):
         self.department: Department | None = None
         self.assignee: str | None = None
         # The SLA runs from receipt; until triage, by the severity-3 targets.
-        self.first_response_due: datetime | None
-        self.resolution_due: datetime | None
-        self.first_response_due, self.resolution_due = untriaged_due_times(received_at)
+        first_response_due, resolution_due = untriaged_due_times(received_at)
+        self.first_response_due: datetime | None = first_response_due
+        self.resolution_due: datetime | None = resolution_due
         self.proposal: dict[str, Any] | None = None
         self.approved_by: str | None = None
         self.responded_at: datetime | None = None
@@ -296,7 +296,7 @@ class Complaint(Aggregate):
             raise SeverityUnchanged(
                 f"complaint {self.id} has severity {severity} already", fields=("severity",)
             )
-        assert self.resolution_due is not None  # set by the assessment
+        assert self.resolution_due is not None  # set at receipt, and by the assessment
         old, new = SERVICE_LEVELS[self.severity], SERVICE_LEVELS[severity]
         self._reassessed(
             previous_severity=self.severity,
