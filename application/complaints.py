@@ -79,6 +79,14 @@ class Complaints(OpsApplication):
         return self._change(complaint_id, ctx, lambda c: c.assess(severity, department, assignee))
 
     @command
+    def reassess_complaint(
+        self, complaint_id: UUID, *, severity: int, reason: str, ctx: CommandContext
+    ) -> CommandResult:
+        """Re-grade the complaint's severity, with a reason; its due times follow the new grade
+        (first response from receipt, resolution from receipt or the last reopening)."""
+        return self._change(complaint_id, ctx, lambda c: c.reassess(severity, reason))
+
+    @command
     def assign_complaint(
         self, complaint_id: UUID, *, department: Department, assignee: str, ctx: CommandContext
     ) -> CommandResult:
@@ -111,8 +119,8 @@ class Complaints(OpsApplication):
     def respond_to_complaint(
         self, complaint_id: UUID, *, message: str, ctx: CommandContext
     ) -> CommandResult:
-        now = self.clock()
-        return self._change(complaint_id, ctx, lambda c: c.respond(message, now))
+        now, responder = self.clock(), ctx.actor.principal
+        return self._change(complaint_id, ctx, lambda c: c.respond(message, now, responder))
 
     @command
     def record_customer_decision(
@@ -132,8 +140,12 @@ class Complaints(OpsApplication):
     def record_final_decision(
         self, complaint_id: UUID, *, decision: str, ctx: CommandContext
     ) -> CommandResult:
-        now = self.clock()
-        return self._change(complaint_id, ctx, lambda c: c.record_final_decision(decision, now))
+        """The company's final decision when the customer does not accept: management's or
+        a second customer_service principal's, never who proposed or responded."""
+        now, decider = self.clock(), ctx.actor.principal
+        return self._change(
+            complaint_id, ctx, lambda c: c.record_final_decision(decision, now, decider)
+        )
 
     @command
     def close_complaint(

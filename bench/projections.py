@@ -156,7 +156,7 @@ def write_history(services: Services, events: int) -> tuple[int, float]:
                 complaint.propose_resolution(
                     RootCause.PROCESS_GAP, None, "fix it", Decimal("10.00"), "cs.li"
                 )
-                complaint.respond("fixed", now)
+                complaint.respond("fixed", now, "cs.li")
                 batch.append(complaint)
             services.complaints.record_all(batch, _ctx(start))
             start += len(customer_ids)

@@ -577,10 +577,12 @@ def _script_complaint(
     if scenario in (RESOLVED_FINAL, CLOSED_FINAL) or (
         scenario == CLOSED_ESCALATED and rng.random() < 0.4
     ):
+        # Four eyes: the final decision overrides the customer, so it is never
+        # the proposer's or the responder's; management takes it.
         s.then(
             window * rng.uniform(0.1, 0.3),
             "final-decision",
-            handler,
+            MANAGER,
             _final_decision("客户未接受方案，按公司规定维持处理决定并告知申诉渠道。"),
         )
     else:

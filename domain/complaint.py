@@ -44,6 +44,9 @@ SERVICE_LEVELS: dict[int, ServiceLevel] = {
     3: ServiceLevel(first_response=timedelta(hours=8), resolution=timedelta(days=5)),
     4: ServiceLevel(first_response=timedelta(hours=24), resolution=timedelta(days=10)),
 }
+# Until triage the SLA runs by the severity-3 targets (DOMAIN "Controls that cannot
+# be split around", Complaints; §5.2): first response 8 h and resolution 5 days from receipt.
+UNTRIAGED_SEVERITY = 3
 SEVERITIES_NEEDING_APPROVAL = frozenset({1, 2})
 REOPEN_WINDOW = timedelta(days=30)
 PAUSABLE = frozenset(
@@ -53,6 +56,12 @@ PAUSABLE = frozenset(
         ComplaintStatus.RESOLUTION_PROPOSED,
     }
 )
+
+
+def untriaged_due_times(received_at: datetime) -> tuple[datetime, datetime]:
+    """First-response and resolution due times of a complaint not triaged yet."""
+    level = SERVICE_LEVELS[UNTRIAGED_SEVERITY]
+    return received_at + level.first_response, received_at + level.resolution
 
 
 class SeverityOutOfRange(InvalidValue):
@@ -88,6 +97,19 @@ class ComplaintNotAssessed(RuleViolation):
 class ComplaintNotInvestigating(RuleViolation):
     slug = "complaint-not-investigating"
     title = "The command needs the complaint under investigation"
+
+
+class SeverityUnchanged(RuleViolation):
+    slug = "severity-unchanged"
+    title = "A reassessment gives the complaint another severity than it has"
+
+
+class FinalDecisionByHandler(FourEyesViolation):
+    slug = "final-decision-by-handler"
+    title = (
+        "The final decision is taken by management or a second customer_service "
+        "principal, never the one who proposed the resolution or responded"
+    )
 
 
 class RootCauseRequired(InvalidValue):
@@ -148,6 +170,10 @@ class ComplaintNotPaused(RuleViolation):
 class Complaint(Aggregate):
     """A customer complaint, from receipt to closing (§5.2)."""
 
+    # Set by events added later: snapshots taken before them lack these.
+    responded_by: str | None = None
+    final_decision_by: str | None = None
+
     @event("Received")
     def __init__(
         self,
@@ -169,8 +195,10 @@ class Complaint(Aggregate):
         self.severity: int | None = None
         self.department: Department | None = None
         self.assignee: str | None = None
-        self.first_response_due: datetime | None = None
-        self.resolution_due: datetime | None = None
+        # The SLA runs from receipt; until triage, by the severity-3 targets.
+        first_response_due, resolution_due = untriaged_due_times(received_at)
+        self.first_response_due: datetime | None = first_response_due
+        self.resolution_due: datetime | None = resolution_due
         self.proposal: dict[str, Any] | None = None
         self.approved_by: str | None = None
         self.responded_at: datetime | None = None
@@ -251,6 +279,46 @@ class Complaint(Aggregate):
         elif self.status_before_pause == ComplaintStatus.ACKNOWLEDGED:
             self.status_before_pause = ComplaintStatus.INVESTIGATING
 
+    def reassess(self, severity: int, reason: str) -> None:
+        """Re-grade an assessed, open complaint; its due times follow the new grade.
+
+        The first response is due from receipt; the resolution from receipt, or
+        from the last reopening (the resolution target that runs now).
+        """
+        self._check_open()
+        if severity not in SERVICE_LEVELS:
+            raise SeverityOutOfRange(
+                f"severity {severity} is not between 1 and 4", fields=("severity",)
+            )
+        if self.severity is None:
+            raise ComplaintNotAssessed(f"complaint {self.id} has no severity to reassess yet")
+        if severity == self.severity:
+            raise SeverityUnchanged(
+                f"complaint {self.id} has severity {severity} already", fields=("severity",)
+            )
+        assert self.resolution_due is not None  # set at receipt, and by the assessment
+        old, new = SERVICE_LEVELS[self.severity], SERVICE_LEVELS[severity]
+        self._reassessed(
+            previous_severity=self.severity,
+            severity=severity,
+            reason=reason,
+            first_response_due=self.received_at + new.first_response,
+            resolution_due=self.resolution_due - old.resolution + new.resolution,
+        )
+
+    @event("Reassessed")
+    def _reassessed(
+        self,
+        previous_severity: int,
+        severity: int,
+        reason: str,
+        first_response_due: datetime,
+        resolution_due: datetime,
+    ) -> None:
+        self.severity = severity
+        self.first_response_due = first_response_due
+        self.resolution_due = resolution_due
+
     def assign(self, department: Department, assignee: str) -> None:
         self._check_open()
         if self.severity is None:
@@ -321,17 +389,19 @@ class Complaint(Aggregate):
     def _resolution_approved(self, approver: str) -> None:
         self.approved_by = approver
 
-    def respond(self, message: str, at: datetime) -> None:
+    def respond(self, message: str, at: datetime, responded_by: str) -> None:
         self._check_status(ComplaintStatus.RESOLUTION_PROPOSED, NoResolutionProposed)
         if self.needs_approval and self.approved_by is None:
             raise ResolutionNotApproved(
                 f"severity {self.severity} plans need approval before the response"
             )
-        self._responded(message=message, at=at)
+        self._responded(message=message, at=at, responded_by=responded_by)
 
     @event("Responded")
-    def _responded(self, message: str, at: datetime) -> None:
+    def _responded(self, message: str, at: datetime, responded_by: str | None = None) -> None:
+        # responded_by: None in events recorded before it was (issue 11).
         self.responded_at = at
+        self.responded_by = responded_by
         self.status = ComplaintStatus.RESPONDED
 
     def record_customer_decision(self, accepted: bool, comment: str | None, at: datetime) -> None:
@@ -353,16 +423,36 @@ class Complaint(Aggregate):
         self.proposal = None
         self.approved_by = None
         self.responded_at = None
+        self.responded_by = None
         self.status = ComplaintStatus.INVESTIGATING
 
-    def record_final_decision(self, decision: str, at: datetime) -> None:
-        """Record the company's final decision when the customer does not accept."""
+    def record_final_decision(self, decision: str, at: datetime, decided_by: str) -> None:
+        """Record the company's final decision when the customer does not accept.
+
+        It overrides the customer, so it is taken by someone else than the agent
+        who proposed the resolution or gave the response (four eyes).
+        """
         self._check_status(ComplaintStatus.RESPONDED, ComplaintNotResponded)
-        self._final_decision_recorded(decision=decision, at=at)
+        assert self.proposal is not None  # a response answers a proposal
+        handlers = {
+            "proposed": self.proposal["proposed_by"],
+            "responded": self.responded_by,
+        }
+        acts = [act for act, principal in handlers.items() if principal == decided_by]
+        if acts:
+            raise FinalDecisionByHandler(
+                f"{decided_by} {' and '.join(acts)} on complaint {self.id}: the final "
+                "decision is management's or a second customer_service principal's"
+            )
+        self._final_decision_recorded(decision=decision, at=at, decided_by=decided_by)
 
     @event("FinalDecisionRecorded")
-    def _final_decision_recorded(self, decision: str, at: datetime) -> None:
+    def _final_decision_recorded(
+        self, decision: str, at: datetime, decided_by: str | None = None
+    ) -> None:
+        # decided_by: None in events recorded before it was (issue 11).
         self.final_decision = decision
+        self.final_decision_by = decided_by
         self.resolved_at = at
         self.status = ComplaintStatus.RESOLVED
 
@@ -394,10 +484,19 @@ class Complaint(Aggregate):
                 f"complaint {self.id} closed on {self.closed_at.date().isoformat()}, "
                 "more than 30 days ago"
             )
-        self._reopened(reason=reason, at=at)
+        # A fresh resolution target from the reopening, by the current severity.
+        assert self.severity is not None  # a closed complaint was assessed
+        resolution_due = at + SERVICE_LEVELS[self.severity].resolution
+        self._reopened(reason=reason, at=at, resolution_due=resolution_due)
 
     @event("Reopened")
-    def _reopened(self, reason: str, at: datetime) -> None:
+    def _reopened(self, reason: str, at: datetime, resolution_due: datetime | None = None) -> None:
+        # resolution_due: None in events recorded before the fresh target (issue 11),
+        # which kept the original one. The time waited on the customer before the
+        # reopening does not move the fresh target: it is taken off the stored base,
+        # to which effective_resolution_due adds every pause.
+        if resolution_due is not None:
+            self.resolution_due = resolution_due - timedelta(seconds=self.paused_seconds)
         self.reopen_count += 1
         self.closed_at = None
         self.resolved_at = None
@@ -405,6 +504,8 @@ class Complaint(Aggregate):
         self.proposal = None
         self.approved_by = None
         self.responded_at = None
+        self.responded_by = None
+        self.final_decision_by = None
         self.status = ComplaintStatus.INVESTIGATING
 
     def wait_for_customer(self, reason: str, at: datetime) -> None:
@@ -450,7 +551,8 @@ class Complaint(Aggregate):
 
     @property
     def effective_resolution_due(self) -> datetime | None:
-        """The resolution due time moved on by the time spent waiting on the customer."""
+        """The resolution due time moved on by the time spent waiting on the customer
+        (``resolution_due`` is the base to which every pause is added)."""
         if self.resolution_due is None:
             return None
         return self.resolution_due + timedelta(seconds=self.paused_seconds)

@@ -8,9 +8,10 @@ The queries that read this model are in ``projections.queries.complaints``.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from domain.complaint import Complaint
+from domain.complaint import Complaint, untriaged_due_times
 from projections.projection import (
     Delivery,
     RowProjection,
@@ -50,15 +51,19 @@ class ComplaintsView(RowProjection):
 
     @handles(ComplaintEvents.Received)
     def on_received(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        # As the domain: the SLA runs from receipt, by severity 3 until triage.
+        first_response_due, resolution_due = untriaged_due_times(event.received_at)
         cursor.execute(
             "INSERT INTO complaint_rows VALUES (?, ?, ?, ?, 'received', NULL, NULL, NULL, NULL, "
-            "?, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, ?, ?)",
+            "?, NULL, ?, ?, 0, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, ?, ?)",
             (
                 str(event.originator_id),
                 str(event.customer_id),
                 event.channel.value,
                 event.category.value,
                 utc_text(event.received_at),
+                utc_text(first_response_due),
+                utc_text(resolution_due),
                 event.originator_version,
                 utc_text(event.timestamp),
             ),
@@ -89,6 +94,17 @@ class ComplaintsView(RowProjection):
             event.severity,
             event.department.value,
             event.assignee,
+            utc_text(event.first_response_due),
+            utc_text(event.resolution_due),
+        )
+
+    @handles(ComplaintEvents.Reassessed)
+    def on_reassessed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(
+            cursor,
+            delivery,
+            "severity = ?, first_response_due = ?, resolution_due = ?",
+            event.severity,
             utc_text(event.first_response_due),
             utc_text(event.resolution_due),
         )
@@ -133,11 +149,18 @@ class ComplaintsView(RowProjection):
 
     @handles(ComplaintEvents.Reopened)
     def on_reopened(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        # A fresh resolution target (events recorded before it kept the original).
+        # As the domain, the stored base is the one every pause is added to, so the
+        # pauses before the reopening are taken off it.
+        fresh = getattr(event, "resolution_due", None)
+        if fresh is not None:
+            fresh -= timedelta(seconds=self._paused_seconds(cursor, event))
         self._set(
             cursor,
             delivery,
-            "reopen_count = reopen_count + 1, closed_at = NULL, resolved_at = NULL, "
-            "responded_at = NULL, status = 'investigating'",
+            "resolution_due = COALESCE(?, resolution_due), reopen_count = reopen_count + 1, "
+            "closed_at = NULL, resolved_at = NULL, responded_at = NULL, status = 'investigating'",
+            utc_text(fresh),
         )
 
     @handles(ComplaintEvents.Paused)
@@ -148,6 +171,14 @@ class ComplaintsView(RowProjection):
             "status_before_pause = status, paused_since = ?, status = 'pending_customer'",
             utc_text(event.at),
         )
+
+    @staticmethod
+    def _paused_seconds(cursor: ReadCursor, event: Any) -> float:
+        """The time the complaint has waited on the customer so far (ended pauses)."""
+        row = cursor.execute(
+            "SELECT paused_seconds FROM complaint_rows WHERE id = ?", (str(event.originator_id),)
+        ).fetchone()
+        return float(row["paused_seconds"]) if row else 0.0
 
     @staticmethod
     def _paused_until(cursor: ReadCursor, event: Any) -> float:

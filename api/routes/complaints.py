@@ -22,6 +22,7 @@ from api.schemas.complaints import (
     ComplaintFinalDecisionRequest,
     ComplaintOut,
     ComplaintProposeResolutionRequest,
+    ComplaintReassessRequest,
     ComplaintReceiveRequest,
     ComplaintRespondRequest,
 )
@@ -43,6 +44,7 @@ routes.create("receive_complaint", CS, body=ComplaintReceiveRequest)
 routes.reads(Complaint, ComplaintOut.of, ComplaintOut)
 routes.on("/acknowledge", "acknowledge_complaint", CS, body=ComplaintAcknowledgeRequest)
 routes.on("/assess", "assess_complaint", CS, body=ComplaintAssessRequest)
+routes.on("/reassess", "reassess_complaint", CS, body=ComplaintReassessRequest)
 routes.on("/assign", "assign_complaint", CS, body=ComplaintAssignRequest)
 routes.on("/propose-resolution", "propose_resolution", CS, body=ComplaintProposeResolutionRequest)
 routes.on("/approve-resolution", "approve_resolution", MANAGEMENT, CS)

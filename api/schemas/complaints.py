@@ -31,6 +31,11 @@ class ComplaintAssessRequest(CommandIn):
     assignee: Name
 
 
+class ComplaintReassessRequest(CommandIn):
+    severity: int = Field(ge=1, le=4, description="the new grade, 1 = most severe")
+    reason: Text
+
+
 class ComplaintAssignRequest(CommandIn):
     department: Department
     assignee: Name
@@ -93,7 +98,11 @@ class ComplaintOut(BaseModel):
     proposal: ProposalOut | None
     needs_approval: bool
     responded_at: datetime | None
+    responded_by: str | None = Field(
+        description="Who gave the response (null for responses recorded before it was kept)"
+    )
     final_decision: str | None
+    final_decision_by: str | None
     resolved_at: datetime | None
     closed_at: datetime | None
     knowledge_article: str | None
@@ -128,7 +137,9 @@ class ComplaintOut(BaseModel):
             proposal=proposal,
             needs_approval=complaint.needs_approval,
             responded_at=complaint.responded_at,
+            responded_by=complaint.responded_by,
             final_decision=complaint.final_decision,
+            final_decision_by=complaint.final_decision_by,
             resolved_at=complaint.resolved_at,
             closed_at=complaint.closed_at,
             knowledge_article=complaint.knowledge_article,

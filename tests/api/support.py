@@ -283,6 +283,7 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
         "department": "customer_service",
         "assignee": "cs-anna",
     },
+    "/complaints/{id}/reassess": {"severity": 1, "reason": "a second charge showed up"},
     "/complaints/{id}/assign": {"department": "finance", "assignee": "fin-fan"},
     "/complaints/{id}/propose-resolution": {
         "root_cause": "system_failure",

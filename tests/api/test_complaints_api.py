@@ -28,6 +28,7 @@ COMMAND_ROLES: dict[str, set[Role]] = {
     "/complaints": {Role.CUSTOMER_SERVICE},
     "/complaints/{id}/acknowledge": {Role.CUSTOMER_SERVICE},
     "/complaints/{id}/assess": {Role.CUSTOMER_SERVICE},
+    "/complaints/{id}/reassess": {Role.CUSTOMER_SERVICE},
     "/complaints/{id}/assign": {Role.CUSTOMER_SERVICE},
     "/complaints/{id}/propose-resolution": {Role.CUSTOMER_SERVICE},
     "/complaints/{id}/approve-resolution": {Role.CUSTOMER_SERVICE, Role.MANAGEMENT},
@@ -271,6 +272,7 @@ def test_triage_while_paused_keeps_the_pause(api: Api) -> None:
 ALL_COMMANDS: list[tuple[str, dict[str, Any] | None, str]] = [
     ("acknowledge", None, CS_A),
     ("assess", {"severity": 1, "department": "operations", "assignee": "o"}, CS_A),
+    ("reassess", {"severity": 4, "reason": "minor after all"}, CS_A),
     ("assign", {"department": "sales", "assignee": "x"}, CS_A),
     ("propose-resolution", PLAN, CS_A),
     ("approve-resolution", None, MANAGER),
@@ -301,6 +303,7 @@ def test_rules_refuse_out_of_order_commands(api: Api) -> None:
     walk.refused(
         "assign", {"department": "sales", "assignee": "x"}, CS_A, 409, "complaint-not-assessed"
     )
+    walk.refused("reassess", {"severity": 1, "reason": "r"}, CS_A, 409, "complaint-not-assessed")
     walk.refused("propose-resolution", PLAN, CS_A, 409, "complaint-not-investigating")
     walk.refused("respond", {"message": "m"}, CS_A, 409, "no-resolution-proposed")
     walk.refused("customer-decision", {"accepted": True}, CS_A, 409, "complaint-not-responded")
@@ -319,6 +322,119 @@ def test_rules_refuse_out_of_order_commands(api: Api) -> None:
     state = walk.do("assign", {"department": "finance", "assignee": "fin-fan"}, CS_A, "Assigned")
     assert (state["department"], state["assignee"]) == ("finance", "fin-fan")
     walk.refused("approve-resolution", None, MANAGER, 409, "no-resolution-proposed")
+
+
+# --- Controls that cannot be split around (issue 11) -----------------------------------
+
+
+def due(state: dict[str, Any], field: str) -> datetime:
+    return datetime.fromisoformat(state[field])
+
+
+def test_the_sla_runs_from_receipt_by_severity_3_until_triage(api: Api) -> None:
+    walk = receive(api)
+    state = walk.state()
+    received_at = datetime.fromisoformat(state["received_at"])
+
+    assert state["severity"] is None
+    assert due(state, "first_response_due") == received_at + timedelta(hours=8)
+    assert due(state, "resolution_due") == received_at + timedelta(days=5)
+    state = walk.do("acknowledge", None, CS_A, "Acknowledged")
+    assert due(state, "first_response_due") == received_at + timedelta(hours=8)
+
+
+def test_a_severity_is_regraded_with_a_reason_and_the_history_shows_both(api: Api) -> None:
+    walk = receive(api)
+    received_at = datetime.fromisoformat(walk.state()["received_at"])
+    walk.do("acknowledge", None, CS_A, "Acknowledged")
+    walk.do("assess", {"severity": 3, "department": "sales", "assignee": "s"}, CS_A, "Assessed")
+
+    reason = "the customer's data was exposed too"
+    state = walk.do("reassess", {"severity": 1, "reason": reason}, CS_B, "Reassessed")
+
+    assert (state["severity"], state["status"], state["needs_approval"]) == (
+        1,
+        "investigating",
+        True,
+    )
+    assert due(state, "first_response_due") == received_at + timedelta(hours=1)
+    assert due(state, "resolution_due") == received_at + timedelta(hours=24)
+    problem = walk.refused(
+        "reassess", {"severity": 1, "reason": "again"}, CS_A, 409, "severity-unchanged"
+    )
+    assert "severity 1" in problem["detail"]
+    assert problem["errors"][0]["field"] == "severity"
+    walk.refused("reassess", {"severity": 5, "reason": "r"}, CS_A, 422, "invalid-request")
+    events = api.events("complaints", walk.id)
+    assert events[2]["type"] == "Assessed" and events[2]["payload"]["severity"] == 3
+    assert events[3]["type"] == "Reassessed"
+    assert events[3]["metadata"]["principal"] == CS_B
+    payload = events[3]["payload"]
+    assert (payload["previous_severity"], payload["severity"], payload["reason"]) == (3, 1, reason)
+    assert [(e["type"], e["metadata"]["principal"]) for e in events] == walk.steps
+
+
+def closed_walk(api: Api) -> Walk:
+    """A severity-3 complaint proposed and answered by CS_A, accepted and closed."""
+    walk = receive(api)
+    walk.do("acknowledge", None, CS_A, "Acknowledged")
+    walk.do("assess", {"severity": 3, "department": "sales", "assignee": "s"}, CS_A, "Assessed")
+    walk.do("propose-resolution", PLAN, CS_A, "ResolutionProposed")
+    walk.do("respond", {"message": "refund"}, CS_A, "Responded")
+    walk.do("customer-decision", {"accepted": True}, CS_A, "CustomerAccepted")
+    walk.do("close", None, CS_A, "Closed")
+    return walk
+
+
+def test_a_reopened_complaint_gets_a_fresh_resolution_target(api: Api) -> None:
+    walk = closed_walk(api)
+    received_at = datetime.fromisoformat(walk.state()["received_at"])
+    walk.refused("reassess", {"severity": 1, "reason": "r"}, CS_A, 409, "complaint-closed")
+
+    state = walk.do("reopen", {"reason": "the refund never came"}, CS_B, "Reopened")
+
+    reopened = api.events("complaints", walk.id)[-1]
+    reopened_at = datetime.fromisoformat(reopened["payload"]["at"])
+    assert datetime.fromisoformat(reopened["payload"]["resolution_due"]) == reopened_at + timedelta(
+        days=5
+    )
+    assert due(state, "resolution_due") == reopened_at + timedelta(days=5)
+    assert due(state, "first_response_due") == received_at + timedelta(hours=8)
+    # Re-graded after the reopening: the fresh target follows the new grade.
+    state = walk.do("reassess", {"severity": 2, "reason": "second failure"}, CS_B, "Reassessed")
+    assert due(state, "resolution_due") == reopened_at + timedelta(hours=72)
+
+
+def test_the_final_decision_is_never_taken_by_who_proposed_or_responded(api: Api) -> None:
+    walk = receive(api)
+    walk.do("acknowledge", None, CS_A, "Acknowledged")
+    walk.do("assess", {"severity": 3, "department": "sales", "assignee": "s"}, CS_A, "Assessed")
+    walk.do("propose-resolution", PLAN, CS_A, "ResolutionProposed")
+    state = walk.do("respond", {"message": "refund"}, CS_A, "Responded")
+    assert state["responded_by"] == CS_A
+
+    problem = walk.refused(
+        "final-decision", {"decision": "final"}, CS_A, 403, "final-decision-by-handler"
+    )
+    assert problem["detail"].startswith(f"{CS_A} proposed and responded on complaint")
+
+    state = walk.do("final-decision", {"decision": "final"}, CS_B, "FinalDecisionRecorded")
+    assert (state["status"], state["final_decision_by"]) == ("resolved", CS_B)
+
+
+def test_management_takes_the_final_decision_over_the_responder(api: Api) -> None:
+    walk = receive(api)
+    walk.do("acknowledge", None, CS_A, "Acknowledged")
+    walk.do("assess", {"severity": 4, "department": "sales", "assignee": "s"}, CS_A, "Assessed")
+    walk.do("propose-resolution", PLAN, CS_A, "ResolutionProposed")
+    walk.do("respond", {"message": "refund"}, CS_B, "Responded")
+    problem = walk.refused(
+        "final-decision", {"decision": "final"}, CS_B, 403, "final-decision-by-handler"
+    )
+    assert problem["detail"].startswith(f"{CS_B} responded on complaint")
+
+    state = walk.do("final-decision", {"decision": "final"}, MANAGER, "FinalDecisionRecorded")
+    assert state["final_decision_by"] == MANAGER
 
 
 # --- Creation refusals -------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ import pytest
 from domain.complaint import (
     REOPEN_WINDOW,
     SERVICE_LEVELS,
+    UNTRIAGED_SEVERITY,
     ApprovalNotRequired,
     Complaint,
     ComplaintAlreadyAcknowledged,
@@ -27,12 +29,14 @@ from domain.complaint import (
     ComplaintNotResponded,
     ComplaintStatus,
     ComplaintWithdrawn,
+    FinalDecisionByHandler,
     NoResolutionProposed,
     ReopenWindowExpired,
     ResolutionAlreadyApproved,
     ResolutionNotApproved,
     RootCauseRequired,
     SeverityOutOfRange,
+    SeverityUnchanged,
 )
 from domain.errors import DomainError, FourEyesViolation, NotPermitted
 from domain.money import AmountNegative, InvalidMoneyAmount
@@ -94,7 +98,7 @@ def approved(severity: int = 1) -> Complaint:
 
 def responded(severity: int = 3) -> Complaint:
     complaint = approved(severity) if severity <= 2 else proposed(severity)
-    complaint.respond("a new parcel ships today", at(3))
+    complaint.respond("a new parcel ships today", at(3), PROPOSER)
     return settled(complaint)
 
 
@@ -133,15 +137,16 @@ def event_names(complaint: Complaint) -> list[str]:
 ALL_COMMANDS: list[Any] = [
     pytest.param(lambda c: c.acknowledge("hello", at(6)), id="acknowledge"),
     pytest.param(lambda c: c.assess(2, Department.SALES, "s.chen"), id="assess"),
+    pytest.param(lambda c: c.reassess(1, "worse than it looked"), id="reassess"),
     pytest.param(lambda c: c.assign(Department.SALES, "s.chen"), id="assign"),
     pytest.param(
         lambda c: c.propose_resolution(RootCause.OTHER, "a", "p", None, "x"), id="propose"
     ),
     pytest.param(lambda c: c.approve_resolution("boss"), id="approve"),
-    pytest.param(lambda c: c.respond("m", at(6)), id="respond"),
+    pytest.param(lambda c: c.respond("m", at(6), PROPOSER), id="respond"),
     pytest.param(lambda c: c.record_customer_decision(True, None, at(6)), id="accept"),
     pytest.param(lambda c: c.record_customer_decision(False, None, at(6)), id="reject"),
-    pytest.param(lambda c: c.record_final_decision("final", at(6)), id="final_decision"),
+    pytest.param(lambda c: c.record_final_decision("final", at(6), APPROVER), id="final_decision"),
     pytest.param(lambda c: c.close(None, None, at(6)), id="close"),
     pytest.param(lambda c: c.wait_for_customer("r", at(6)), id="wait_for_customer"),
     pytest.param(lambda c: c.resume(at(6)), id="resume"),
@@ -168,8 +173,9 @@ def test_received_complaint_waits_for_a_first_response() -> None:
     assert complaint.received_at == T0
     assert complaint.acknowledged_at is None
     assert complaint.severity is None
-    assert complaint.first_response_due is None
-    assert complaint.effective_resolution_due is None
+    # The SLA runs from receipt: until triage, by the severity-3 targets.
+    assert complaint.first_response_due == T0 + timedelta(hours=8)
+    assert complaint.effective_resolution_due == T0 + timedelta(days=5)
 
 
 def test_acknowledgement_records_the_first_response() -> None:
@@ -383,7 +389,9 @@ def test_severe_plan_needs_approval_before_the_response(severity: int) -> None:
     complaint = proposed(severity)
     assert complaint.needs_approval
 
-    error = assert_refused(complaint, ResolutionNotApproved, lambda c: c.respond("m", at(3)))
+    error = assert_refused(
+        complaint, ResolutionNotApproved, lambda c: c.respond("m", at(3), PROPOSER)
+    )
 
     assert error.slug == "resolution-not-approved"
 
@@ -403,7 +411,7 @@ def test_another_principal_approves_then_the_customer_is_answered(severity: int)
     complaint = proposed(severity)
 
     complaint.approve_resolution(APPROVER)
-    complaint.respond("a new parcel ships today", at(3))
+    complaint.respond("a new parcel ships today", at(3), PROPOSER)
 
     assert complaint.approved_by == APPROVER
     assert complaint.status == ComplaintStatus.RESPONDED
@@ -423,7 +431,7 @@ def test_plans_of_severity_3_and_4_need_no_approval(severity: int) -> None:
     assert not complaint.needs_approval
 
     error = assert_refused(complaint, ApprovalNotRequired, lambda c: c.approve_resolution(APPROVER))
-    complaint.respond("refund on its way", at(3))
+    complaint.respond("refund on its way", at(3), PROPOSER)
 
     assert error.slug == "approval-not-required"
     assert complaint.status == ComplaintStatus.RESPONDED
@@ -441,7 +449,7 @@ def test_cannot_approve_without_a_pending_proposal(make: Callable[[], Complaint]
 def test_cannot_respond_without_a_pending_proposal(make: Callable[[], Complaint]) -> None:
     complaint = make()
 
-    assert_refused(complaint, NoResolutionProposed, lambda c: c.respond("m", at(6)))
+    assert_refused(complaint, NoResolutionProposed, lambda c: c.respond("m", at(6), PROPOSER))
 
 
 # The customer's decision (§5.2.2-3).
@@ -476,9 +484,9 @@ def test_second_rejection_escalates_again_and_the_new_plan_needs_new_approval() 
     propose(complaint, Decimal("50.00"))
     settled(complaint)
 
-    assert_refused(complaint, ResolutionNotApproved, lambda c: c.respond("m", at(5)))
+    assert_refused(complaint, ResolutionNotApproved, lambda c: c.respond("m", at(5), PROPOSER))
     complaint.approve_resolution(APPROVER)
-    complaint.respond("more compensation", at(5))
+    complaint.respond("more compensation", at(5), PROPOSER)
     complaint.record_customer_decision(False, "still not enough", at(6))
 
     assert complaint.escalation_level == 2
@@ -497,7 +505,9 @@ def test_cannot_record_a_decision_before_the_response(make: Callable[[], Complai
         complaint, ComplaintNotResponded, lambda c: c.record_customer_decision(True, None, at(6))
     )
     assert_refused(
-        complaint, ComplaintNotResponded, lambda c: c.record_final_decision("final", at(6))
+        complaint,
+        ComplaintNotResponded,
+        lambda c: c.record_final_decision("final", at(6), APPROVER),
     )
 
     assert error.slug == "complaint-not-responded"
@@ -506,7 +516,7 @@ def test_cannot_record_a_decision_before_the_response(make: Callable[[], Complai
 def test_final_decision_resolves_without_the_customer_accepting() -> None:
     complaint = responded()
 
-    complaint.record_final_decision("refund is final per policy", at(4))
+    complaint.record_final_decision("refund is final per policy", at(4), APPROVER)
 
     assert complaint.status == ComplaintStatus.RESOLVED
     assert complaint.final_decision == "refund is final per policy"
@@ -547,7 +557,7 @@ def test_resolved_complaint_is_closed_with_a_knowledge_article(accepted: bool) -
     if accepted:
         complaint.record_customer_decision(True, None, at(4))
     else:
-        complaint.record_final_decision("final", at(4))
+        complaint.record_final_decision("final", at(4), APPROVER)
 
     complaint.close("asked the customer's opinion", "KB-7", at(5))
 
@@ -618,7 +628,7 @@ def test_reopened_complaint_runs_the_cycle_again_with_a_fresh_window() -> None:
     complaint.reopen("broke again", CLOSED_AT + timedelta(days=20))
     propose(complaint, Decimal("100.00"))
     complaint.approve_resolution(APPROVER)
-    complaint.respond("full refund", CLOSED_AT + timedelta(days=21))
+    complaint.respond("full refund", CLOSED_AT + timedelta(days=21), PROPOSER)
     complaint.record_customer_decision(True, None, CLOSED_AT + timedelta(days=22))
     second_close = CLOSED_AT + timedelta(days=23)
     complaint.close(None, None, second_close)
@@ -772,11 +782,211 @@ def test_every_refusal_is_a_domain_error_with_its_own_slug() -> None:
         ReopenWindowExpired,
         ComplaintNotPausable,
         ComplaintNotPaused,
+        SeverityUnchanged,
+        FinalDecisionByHandler,
     ]
 
     assert all(issubclass(error, DomainError) for error in errors)
     assert len({error.slug for error in errors}) == len(errors)
     assert ComplaintNotAssessed.slug == "complaint-not-assessed"
+
+
+# Controls that cannot be split around (DOMAIN "Complaints", issue 11).
+
+
+def test_untriaged_severity_is_3() -> None:
+    assert UNTRIAGED_SEVERITY == 3
+    assert SERVICE_LEVELS[UNTRIAGED_SEVERITY].first_response == timedelta(hours=8)
+
+
+def test_the_sla_of_an_untriaged_complaint_runs_from_receipt_by_severity_3() -> None:
+    complaint = acknowledged()  # acknowledged at(0.5), not triaged
+    complaint.wait_for_customer("which order?", at(1))
+    complaint.resume(at(3))
+
+    assert complaint.severity is None
+    assert complaint.first_response_due == T0 + SERVICE_LEVELS[3].first_response
+    assert complaint.effective_resolution_due == T0 + timedelta(days=5, hours=2)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [(3, 1), (1, 4), (2, 3), (4, 2)], ids=["3to1", "1to4", "2to3", "4to2"]
+)
+def test_reassessment_regrades_and_due_times_follow_the_new_grade_from_receipt(
+    first: int, second: int
+) -> None:
+    complaint = investigating(first)
+
+    complaint.reassess(second, "the customer's account was locked too")
+
+    assert event_names(complaint) == ["Reassessed"]
+    (event,) = complaint.collect_events()
+    assert (event.previous_severity, event.severity) == (first, second)  # type: ignore[attr-defined]
+    assert event.reason == "the customer's account was locked too"  # type: ignore[attr-defined]
+    assert complaint.severity == second
+    assert complaint.first_response_due == T0 + SERVICE_LEVELS[second].first_response
+    assert complaint.resolution_due == T0 + SERVICE_LEVELS[second].resolution
+    assert complaint.status == ComplaintStatus.INVESTIGATING
+
+
+def test_reassessment_keeps_the_time_waited_on_the_customer() -> None:
+    complaint = paused()  # severity 3, waiting since at(1)
+    complaint.reassess(1, "data leak suspected")
+    complaint.resume(at(3))
+
+    assert complaint.status == ComplaintStatus.INVESTIGATING
+    assert complaint.effective_resolution_due == T0 + timedelta(hours=24 + 2)
+
+
+def test_a_regraded_severe_plan_needs_approval_before_the_response() -> None:
+    complaint = proposed(severity=3)
+    complaint.reassess(2, "a second customer is affected")
+
+    assert_refused(complaint, ResolutionNotApproved, lambda c: c.respond("m", at(3), PROPOSER))
+    complaint.approve_resolution(APPROVER)
+    complaint.respond("m", at(3), PROPOSER)
+    assert complaint.status == ComplaintStatus.RESPONDED
+
+
+def test_reassessment_to_the_same_severity_is_refused() -> None:
+    complaint = investigating(2)
+
+    error = assert_refused(complaint, SeverityUnchanged, lambda c: c.reassess(2, "same"))
+
+    assert error.slug == "severity-unchanged"
+    assert error.fields == ("severity",)
+    assert "severity 2" in error.detail
+
+
+def test_reassessment_needs_an_assessment_first() -> None:
+    complaint = acknowledged()
+
+    error = assert_refused(complaint, ComplaintNotAssessed, lambda c: c.reassess(1, "why"))
+
+    assert error.slug == "complaint-not-assessed"
+
+
+@pytest.mark.parametrize("severity", [0, 5])
+def test_reassessment_severity_runs_from_1_to_4(severity: int) -> None:
+    assert_refused(investigating(), SeverityOutOfRange, lambda c: c.reassess(severity, "r"))
+
+
+@pytest.mark.parametrize("after", [timedelta(0), timedelta(days=29)], ids=["at-once", "day-29"])
+def test_reopened_complaint_gets_a_fresh_resolution_target_from_the_reopening(
+    after: timedelta,
+) -> None:
+    complaint = closed(severity=2)  # resolution was due T0 + 72 h, closed at(5)
+    reopened_at = CLOSED_AT + after
+
+    complaint.reopen("broke again", reopened_at)
+
+    (event,) = complaint.collect_events()
+    assert event.resolution_due == reopened_at + timedelta(hours=72)  # type: ignore[attr-defined]
+    assert complaint.effective_resolution_due == reopened_at + timedelta(hours=72)
+    assert complaint.first_response_due == T0 + timedelta(hours=4)  # answered once, at receipt
+
+
+def test_fresh_target_is_not_moved_by_pauses_before_the_reopening_but_by_later_ones() -> None:
+    complaint = investigating(severity=1)
+    complaint.wait_for_customer("photos", at(1))
+    complaint.resume(at(3))  # 2 h waited before the first resolution
+    propose(complaint)
+    complaint.approve_resolution(APPROVER)
+    complaint.respond("refund", at(4), PROPOSER)
+    complaint.record_customer_decision(True, None, at(4))
+    complaint.close(None, None, CLOSED_AT)
+    reopened_at = CLOSED_AT + timedelta(days=2)
+    complaint.reopen("no refund arrived", reopened_at)
+    assert complaint.effective_resolution_due == reopened_at + timedelta(hours=24)
+
+    complaint.wait_for_customer("bank statement", reopened_at + timedelta(hours=1))
+    complaint.resume(reopened_at + timedelta(hours=4))
+
+    assert complaint.effective_resolution_due == reopened_at + timedelta(hours=27)
+
+
+def test_reassessing_a_reopened_complaint_moves_the_fresh_target() -> None:
+    complaint = closed(severity=3)
+    reopened_at = CLOSED_AT + timedelta(days=3)
+    complaint.reopen("broke again", reopened_at)
+
+    complaint.reassess(1, "the customer was hurt")
+
+    assert complaint.effective_resolution_due == reopened_at + timedelta(hours=24)
+    assert complaint.first_response_due == T0 + timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("responder", "decider", "acts"),
+    [
+        (PROPOSER, PROPOSER, "proposed and responded"),
+        ("cs.zhou", "cs.zhou", "responded"),
+        ("cs.zhou", PROPOSER, "proposed"),
+    ],
+)
+def test_final_decision_is_never_by_who_proposed_or_responded(
+    responder: str, decider: str, acts: str
+) -> None:
+    complaint = proposed()  # proposed by PROPOSER
+    complaint.respond("a new parcel ships today", at(3), responder)
+    settled(complaint)
+
+    error = assert_refused(
+        complaint, FinalDecisionByHandler, lambda c: c.record_final_decision("x", at(4), decider)
+    )
+
+    assert isinstance(error, FourEyesViolation)
+    assert error.slug == "final-decision-by-handler"
+    assert error.detail.startswith(f"{decider} {acts} on complaint")
+
+
+def test_final_decision_by_a_second_principal_is_recorded_with_who_took_it() -> None:
+    complaint = responded()  # proposed and responded by cs.li
+
+    complaint.record_final_decision("refund is final", at(4), "cs.zhou")
+
+    assert complaint.status == ComplaintStatus.RESOLVED
+    assert complaint.final_decision_by == "cs.zhou"
+    assert complaint.responded_by == PROPOSER
+
+
+def test_events_recorded_before_the_controls_still_replay() -> None:
+    """Responded, FinalDecisionRecorded and Reopened as they were stored before
+    issue 11, without the fields added since (Received never had due times)."""
+    source = Complaint(
+        customer_id=CUSTOMER,
+        channel=ServiceChannel.PHONE,
+        category=ComplaintCategory.BILLING,
+        description="charged twice",
+        remedy_sought=None,
+        received_at=T0,
+    )
+    source.acknowledge("hi", at(0.5))
+    source.assess(2, Department.CUSTOMER_SERVICE, "cs.wang")
+    propose(source)
+    source.approve_resolution(APPROVER)
+    source.respond("m", at(3), PROPOSER)
+    source.record_final_decision("final", at(4), APPROVER)
+    source.close(None, None, CLOSED_AT)
+    source.reopen("again", CLOSED_AT + timedelta(days=1))
+    events = source.collect_events()
+    dropped = {"Responded": "responded_by", "FinalDecisionRecorded": "decided_by"}
+    dropped["Reopened"] = "resolution_due"
+    old_events = []
+    for event in events:
+        state = dict(vars(event))
+        state.pop(dropped.get(type(event).__name__, ""), None)
+        old = object.__new__(type(event))
+        object.__setattr__(old, "__dict__", state)
+        old_events.append(old)
+
+    replayed = functools.reduce(lambda a, e: e.mutate(a), old_events, None)
+
+    assert replayed is not None
+    assert replayed.first_response_due == T0 + timedelta(hours=4)
+    assert replayed.responded_by is None and replayed.final_decision_by is None
+    # An old reopening kept its original target, as it was recorded.
+    assert replayed.effective_resolution_due == T0 + timedelta(hours=72)
 
 
 # Replay.
@@ -798,7 +1008,7 @@ def test_every_event_replays_to_the_same_state() -> None:
     complaint.assign(Department.CUSTOMER_SERVICE, "cs.wang")
     propose(complaint, Decimal("30.00"))
     complaint.approve_resolution(APPROVER)
-    complaint.respond("repair booked", at(5))
+    complaint.respond("repair booked", at(5), PROPOSER)
     complaint.record_customer_decision(False, "want a new one", at(6))
     complaint.propose_resolution(
         RootCause.PRODUCT_DEFECT, "panel batch", "replace", Decimal("0.00"), "cs.wang"
@@ -806,16 +1016,18 @@ def test_every_event_replays_to_the_same_state() -> None:
     complaint.wait_for_customer("address?", at(7))
     complaint.resume(at(8))
     complaint.approve_resolution(PROPOSER)
-    complaint.respond("replacement ships", at(9))
+    complaint.respond("replacement ships", at(9), PROPOSER)
     complaint.record_customer_decision(True, "ok", at(10))
     complaint.close("asked", "KB-1", at(11))
     complaint.reopen("replacement flickers too", at(100))
     complaint.propose_resolution(RootCause.OTHER, "unknown", "refund", None, "cs.wang")
     complaint.approve_resolution(APPROVER)
-    complaint.respond("refund", at(101))
-    complaint.record_final_decision("refund is final", at(102))
+    complaint.respond("refund", at(101), PROPOSER)
+    complaint.record_final_decision("refund is final", at(102), "cs.zhou")
     complaint.close(None, None, at(103))
-    assert complaint.version == 23
+    complaint.reopen("and again", at(104))
+    complaint.reassess(1, "a third failure")
+    assert complaint.version == 25
     assert complaint.escalation_level == 1
     assert complaint.paused_seconds == 2.25 * 3600
 

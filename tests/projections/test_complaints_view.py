@@ -4,12 +4,15 @@ history, worked out by hand; the list's filters and paging; incremental equals r
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
 
 from application.context import Actor
@@ -25,6 +28,7 @@ from domain.vocabulary import (
 )
 from projections.complaints import ComplaintsView
 from projections.listing import page
+from projections.projection import utc_text
 from projections.queries.complaints import (
     ComplaintFilter,
     complaint_dashboard,
@@ -112,6 +116,11 @@ class Story:
     def assess(self, k: UUID, severity: int, department: Department) -> None:
         self.complaints.assess_complaint(
             k, severity=severity, department=department, assignee="cs.li", ctx=ctx(AGENT)
+        )
+
+    def reassess(self, k: UUID, severity: int) -> None:
+        self.complaints.reassess_complaint(
+            k, severity=severity, reason="worse than it looked", ctx=ctx(AGENT)
         )
 
     def propose(self, k: UUID, cause: RootCause, compensation: str | None) -> None:
@@ -474,6 +483,120 @@ def test_a_complaint_withdrawn_before_its_first_response_due_is_no_breach(
     assert board["sla_first_response"] == sla(0, 0, None)
     (row,) = store.read("SELECT * FROM complaint_rows")
     assert complaint_item(row, NOW)["first_response_breached"] is False
+
+
+# The SLA runs from receipt; re-grading and reopening move the stored due times (issue 11).
+
+
+def the_row(store: ReadModelStore) -> dict[str, Any]:
+    (row,) = store.read("SELECT * FROM complaint_rows")
+    return row
+
+
+def test_an_untriaged_complaint_is_judged_by_the_severity_3_targets_from_receipt(
+    services: Services, clock: Clock, view: ProjectionRunner
+) -> None:
+    s = Story(services, clock)
+    clock.now = at(3, 1, 8)
+    s.receive(at(3, 1, 9), s.customer("Liu Yang"), PHONE, ComplaintCategory.OTHER)
+    view.catch_up()
+    row = the_row(view.store(NAME))
+
+    assert (row["severity"], row["first_response_due"]) == (None, utc_text(at(3, 1, 17)))
+    assert row["resolution_due"] == utc_text(at(3, 6, 9))
+    on_time = complaint_item(row, at(3, 1, 16))
+    assert (on_time["first_response_breached"], on_time["resolution_breached"]) == (False, False)
+    assert complaint_item(row, at(3, 1, 18))["first_response_breached"] is True
+    assert complaint_item(row, at(3, 6, 10))["resolution_breached"] is True
+
+
+def test_a_regraded_complaint_is_due_by_its_new_grade(
+    services: Services, clock: Clock, view: ProjectionRunner
+) -> None:
+    s = Story(services, clock)
+    clock.now = at(3, 1, 8)
+    k = s.receive(at(3, 1, 9), s.customer("Liu Yang"), PHONE, ComplaintCategory.OTHER)
+    s.assess(k, 3, CS)
+    s.reassess(k, 1)
+    view.catch_up()
+    row = the_row(view.store(NAME))
+
+    assert row["severity"] == 1
+    assert row["first_response_due"] == utc_text(at(3, 1, 10))
+    assert row["resolution_due"] == utc_text(at(3, 2, 9))
+    assert complaint_item(row, at(3, 1, 11))["first_response_breached"] is True
+
+
+def test_a_reopened_complaint_is_due_afresh_and_not_in_breach_at_once(
+    services: Services, clock: Clock, view: ProjectionRunner
+) -> None:
+    s = Story(services, clock)
+    clock.now = at(3, 1, 8)
+    k = s.receive(at(3, 1, 9), s.customer("Liu Yang"), PHONE, ComplaintCategory.OTHER)
+    s.ack(k, at(3, 1, 9, 30))
+    s.assess(k, 3, CS)
+    s.pause(k, at(3, 1, 10))
+    s.resume(k, at(3, 1, 14))  # 4 h waited on the customer before the first resolution
+    s.propose(k, RootCause.THIRD_PARTY, None)
+    s.respond(k, at(3, 2, 9))
+    s.decide(k, at(3, 2, 10))
+    s.close(k, at(3, 2, 11))
+    s.reopen(k, at(3, 20, 9))  # long after the first target (3-06 13:00)
+    view.catch_up()
+    row = the_row(view.store(NAME))
+
+    due = services.complaints.get_complaint(k).effective_resolution_due
+    assert due == at(3, 25, 9)  # 5 days from the reopening, the earlier pause not counted
+    assert complaint_item(row, at(3, 20, 10))["resolution_breached"] is False
+    assert complaint_item(row, at(3, 25, 8))["resolution_breached"] is False
+    assert complaint_item(row, at(3, 25, 10))["resolution_breached"] is True
+
+
+def drop_field(config: StoreConfig, topic_end: str, field: str) -> None:
+    """Rewrite the stored complaint events of one type without ``field``, as they
+    were stored before the field was added."""
+    conn: Any
+    if config.database_url is None:
+        conn = sqlite3.connect(config.sqlite_path("complaints"))
+        table, key, mark = "stored_events", "rowid", "?"
+    else:
+        assert config.postgres is not None
+        conn = psycopg.connect(config.postgres.conninfo())
+        table, key, mark = "complaints_events", "notification_id", "%s"
+    try:
+        found = conn.execute(f"SELECT {key}, topic, state FROM {table}").fetchall()
+        old = [(n, json.loads(state)) for n, topic, state in found if topic.endswith(topic_end)]
+        for n, state in old:
+            del state[field]
+            conn.execute(
+                f"UPDATE {table} SET state = {mark} WHERE {key} = {mark}",
+                (json.dumps(state).encode(), n),
+            )
+        conn.commit()
+    finally:
+        conn.close()
+    assert len(old) == 1
+
+
+def test_a_reopening_stored_before_the_fresh_target_keeps_the_original_one(
+    services: Services, clock: Clock, view: ProjectionRunner, store_config: StoreConfig
+) -> None:
+    s = Story(services, clock)
+    clock.now = at(3, 1, 8)
+    k = s.receive(at(3, 1, 9), s.customer("Liu Yang"), PHONE, ComplaintCategory.OTHER)
+    s.ack(k, at(3, 1, 9, 30))
+    s.assess(k, 3, CS)
+    s.propose(k, RootCause.THIRD_PARTY, None)
+    s.respond(k, at(3, 2, 9))
+    s.decide(k, at(3, 2, 10))
+    s.close(k, at(3, 2, 11))
+    s.reopen(k, at(3, 4, 9))
+    drop_field(store_config, "Complaint.Reopened", "resolution_due")
+    view.catch_up()
+    row = the_row(view.store(NAME))
+
+    assert row["reopen_count"] == 1
+    assert row["resolution_due"] == utc_text(at(3, 6, 9))  # 5 days from receipt, as it was
 
 
 # The list.
