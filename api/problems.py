@@ -94,7 +94,7 @@ def status_for(error: Exception) -> int:
 
 def _domain_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = dict(error.figures)
     if error.fields:
         extra["errors"] = [{"field": f, "message": error.detail} for f in error.fields]
     return problem_response(status_for(error), error.slug, error.title, error.detail, **extra)

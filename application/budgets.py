@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
+
+from eventsourcing.application import project_aggregate
+from eventsourcing.domain import Aggregate
 
 from application.base import SNAPSHOT_INTERVAL, OpsApplication, command
 from application.context import CommandContext, CommandResult
@@ -24,6 +27,7 @@ from domain.budget import (
 from domain.vocabulary import Department, Role
 
 LineInput = PlannedLine | Mapping[str, Any]
+TAggregate = TypeVar("TAggregate", bound=Aggregate)
 
 
 def planned_lines(lines: Sequence[LineInput]) -> list[PlannedLine]:
@@ -35,6 +39,18 @@ class Budgets(OpsApplication):
     snapshotting_intervals = {Budget: SNAPSHOT_INTERVAL}
 
     # Reads.
+
+    def get(
+        self, aggregate_id: UUID, kind: type[TAggregate], version: int | None = None
+    ) -> TAggregate:
+        """The aggregate; a budget loaded from a snapshot taken before Budget's version 2
+        is rebuilt from its events, which hold what that snapshot lacks."""
+        aggregate = super().get(aggregate_id, kind, version)
+        if not getattr(aggregate, "history_incomplete", False):
+            return aggregate
+        rebuilt = project_aggregate(None, self.events.get(aggregate_id, lte=version))
+        assert isinstance(rebuilt, kind)
+        return rebuilt
 
     def get_budget(self, budget_id: UUID, version: int | None = None) -> Budget:
         return self.get(budget_id, Budget, version)
@@ -103,7 +119,8 @@ class Budgets(OpsApplication):
         self, budget_id: UUID, *, lines: Sequence[LineInput], ctx: CommandContext
     ) -> CommandResult:
         planned = planned_lines(lines)
-        return self._as_head(budget_id, ctx, lambda b: b.replace_lines(planned))
+        principal = ctx.actor.principal
+        return self._as_head(budget_id, ctx, lambda b: b.replace_lines(planned, principal))
 
     @command
     def submit_budget(self, budget_id: UUID, *, ctx: CommandContext) -> CommandResult:
@@ -165,7 +182,7 @@ class Budgets(OpsApplication):
     ) -> CommandResult:
         check_fiscal_year(fiscal_year)
         budgets = self.budgets_of_year(fiscal_year)
-        ready = ready_for_review(stage, budgets, fiscal_year)
+        ready = ready_for_review(stage, budgets, fiscal_year, ctx.actor.principal)
         now = self.clock()
         for budget in ready:
             budget.review(stage, True, None, ctx.actor.principal, now)
@@ -214,17 +231,36 @@ class Budgets(OpsApplication):
             ),
         )
 
+    @command
+    def reverse_actual(
+        self,
+        budget_id: UUID,
+        *,
+        document_ref: str,
+        reason: str,
+        amount: Decimal | None = None,
+        ctx: CommandContext,
+    ) -> CommandResult:
+        """Reverse the actual booked as ``document_ref`` (all of it, or ``amount``)."""
+        now = self.clock()
+        principal = ctx.actor.principal
+        return self._change(
+            budget_id,
+            ctx,
+            lambda b: b.reverse_actual(document_ref, reason, principal, now, amount),
+        )
+
     # Adjustments: requested by the department's head or finance, approved by
-    # finance (up to 10 % of the budget) or management.
+    # finance (within 10 % of the planned spending in the year) or management.
 
     @command
     def request_adjustment(
         self,
         budget_id: UUID,
         *,
-        to_line: str,
         amount: Decimal,
         reason: str,
+        to_line: str | None = None,
         from_line: str | None = None,
         ctx: CommandContext,
     ) -> CommandResult:

@@ -73,6 +73,12 @@ def _monthly(amount: Decimal) -> list[Decimal]:
     return [month] * 11 + [amount - month * 11]
 
 
+def _year_share(day: date) -> float:
+    """The share of ``day``'s year that has passed by its end."""
+    first = date(day.year, 1, 1)
+    return ((day - first).days + 1) / (date(day.year + 1, 1, 1) - first).days
+
+
 HOT_WARN = (1.08, 1.3)  # under warn: overruns
 HOT_STOP = (0.84, 0.95)  # under stop: the 80 % warning, never refused
 
@@ -97,7 +103,8 @@ PLANS: dict[Department, tuple[BudgetControl, tuple[_Line, ...]]] = {
     Department.TECHNOLOGY: (
         BudgetControl.STOP,
         (
-            _Line("6401.01", COST, "4800000.00", "云服务 cloud", HOT_STOP, True, True),
+            # Front-loaded, so not split by month: a split line under stop spends by month.
+            _Line("6401.01", COST, "4800000.00", "云服务 cloud", HOT_STOP, True),
             _Line("6602.20", EXPENSE, "1200000.00", "软件许可 software licences"),
             _Line("6602.21", EXPENSE, "800000.00", "硬件设备 hardware"),
         ),
@@ -249,10 +256,11 @@ class _Loader:
         end = min(self.now, datetime(year + 1, 1, 1, tzinfo=UTC))
         elapsed = (end - start) / (datetime(year + 1, 1, 1, tzinfo=UTC) - start)
         _, lines = PLANS[department]
+        dates = [(start + (end - start) * (k + 0.5) / rounds).date() for k in range(rounds)]
         for k in ks:
-            on = (start + (end - start) * (k + 0.5) / rounds).date()
             for line in lines:
-                self.actual(budget_id, department, year, line, k, rounds, on, elapsed)
+                since = dates[k - 1] if k else None
+                self.actual(budget_id, department, year, line, k, rounds, dates[k], since, elapsed)
 
     def actual(
         self,
@@ -263,11 +271,21 @@ class _Loader:
         k: int,
         rounds: int,
         on: date,
+        since: date | None,
         elapsed: float,
     ) -> None:
+        """One round's actual on ``line``, dated ``on`` (the previous round was ``since``).
+
+        A split line spends its share of the days since the previous round, so that
+        it keeps within its accumulated monthly budget (the monthly control).
+        """
         key = f"{year}:{department.value}:actual:{line.code}:{k}"
         share = self.rng(key).uniform(*line.spend)
-        scale = 1.0 if line.front_loaded else elapsed
+        if line.split:
+            scale = _year_share(on) - (_year_share(since) if since else 0.0)
+            rounds = 1
+        else:
+            scale = 1.0 if line.front_loaded else elapsed
         amount = (Decimal(line.amount) * Decimal(str(share * scale)) / rounds).quantize(
             CENT, ROUND_DOWN
         )

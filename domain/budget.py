@@ -24,8 +24,10 @@ FIRST_FISCAL_YEAR = 2000
 LAST_FISCAL_YEAR = 2100
 MONTHS = 12
 WARNING_THRESHOLDS = (80, 100)  # per cent of a line's budget
-# Up to this share of the budget's total planned amount finance approves an
-# adjustment on its own; above it management does (§7.1.3).
+# Finance approves adjustments on its own while all the budget's adjustments of
+# its fiscal year together (approved, and pending with finance) stay within this
+# share of the budget's planned spending (cost + expense); beyond it management
+# does (§7.1.3; "Controls that cannot be split around").
 FINANCE_ADJUSTMENT_LIMIT = Decimal("0.10")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -81,6 +83,12 @@ class BudgetReviewStage(Enum):
     BOARD = "board"
 
 
+# The stages a principal acts at, for segregation of duties: drafting and
+# submitting are one stage (the department's head), then the three reviews.
+DRAFTING = "drafting"
+STAGES = (DRAFTING, *(stage.value for stage in BudgetReviewStage))
+
+
 REVIEWS: dict[BudgetReviewStage, tuple[BudgetStatus, BudgetStatus]] = {
     BudgetReviewStage.FINANCE: (BudgetStatus.SUBMITTED, BudgetStatus.FINANCE_REVIEWED),
     BudgetReviewStage.MANAGEMENT: (
@@ -134,6 +142,26 @@ class ActualOutsideFiscalYear(InvalidValue):
     title = "An actual is dated inside the budget's fiscal year"
 
 
+class AdjustmentLineRequired(InvalidValue):
+    slug = "adjustment-line-required"
+    title = "An adjustment names the line it raises (to_line), cuts (from_line), or both (a move)"
+
+
+class UnknownActual(InvalidValue):
+    slug = "unknown-actual"
+    title = "The budget has no actual booked with this document reference"
+
+
+class ReversalExceedsActual(InvalidValue):
+    slug = "reversal-exceeds-actual"
+    title = "A reversal takes back at most the actual's amount"
+
+
+class ReversalReasonRequired(InvalidValue):
+    slug = "reversal-reason-required"
+    title = "A reversal says why the actual was wrong"
+
+
 class AdjustmentSameLine(InvalidValue):
     slug = "adjustment-same-line"
     title = "An adjustment moves money between two different lines"
@@ -146,12 +174,33 @@ class NotDepartmentHead(NotPermitted):
 
 class AdjustmentAboveFinanceLimit(NotPermitted):
     slug = "adjustment-above-finance-limit"
-    title = "Adjustments above 10 % of the budget's planned total need management approval"
+    title = "Adjustments beyond 10 % of the budget's planned spending need management approval"
+
+
+class FinanceAdjustmentAuthorityUsed(NotPermitted):
+    slug = "finance-adjustment-authority-used"
+    title = (
+        "Finance's 10 % adjustment authority is used up by the budget's approved adjustments "
+        "of the year: management approves the rest"
+    )
 
 
 class AdjustmentAuthorityMissing(NotPermitted):
     slug = "adjustment-authority-missing"
-    title = "Adjustments are approved by finance (up to 10 % of the budget) or management"
+    title = "Adjustments are approved by finance (within 10 % of the budget) or management"
+
+
+class BudgetDutiesNotSegregated(NotPermitted):
+    slug = "budget-duties-not-segregated"
+    title = (
+        "No principal acts at two stages of one budget (drafting or submitting, finance "
+        "review, management, board)"
+    )
+
+
+class FiscalYearDutiesNotSegregated(NotPermitted):
+    slug = "fiscal-year-duties-not-segregated"
+    title = "The principal acted at another stage of some of the year's budgets: none was approved"
 
 
 class BudgetAlreadyExists(RuleViolation):
@@ -197,6 +246,19 @@ class DuplicateDocumentRef(RuleViolation):
 class SpendingExceedsAvailable(RuleViolation):
     slug = "spending-exceeds-available"
     title = "Under stop control, spending may not exceed a line's available amount"
+
+
+class SpendingExceedsMonthlyBudget(RuleViolation):
+    slug = "spending-exceeds-monthly-budget"
+    title = (
+        "Under stop control, a line with a monthly split may not spend beyond its accumulated "
+        "monthly budget through the month of the actual's date"
+    )
+
+
+class ActualAlreadyReversed(RuleViolation):
+    slug = "actual-already-reversed"
+    title = "An actual is reversed once"
 
 
 class AdjustmentExceedsAvailable(RuleViolation):
@@ -266,12 +328,14 @@ def check_fiscal_year(fiscal_year: int) -> None:
 
 
 def ready_for_review(
-    stage: BudgetReviewStage, budgets: Iterable[Budget], fiscal_year: int
+    stage: BudgetReviewStage, budgets: Iterable[Budget], fiscal_year: int, principal: str
 ) -> list[Budget]:
-    """The budgets awaiting ``stage``, when none of the year's budgets lags behind it.
+    """The budgets awaiting ``stage``, when none of the year's budgets lags behind it
+    and ``principal`` acted at another stage of none of them.
 
     Budgets past the stage already are left as they are; one not ready yet
-    refuses the lot, naming every budget that lags.
+    refuses the lot, naming every budget that lags; so does one the principal
+    drafted, submitted or reviewed at another stage, naming every such budget.
     """
     expected, _ = REVIEWS[stage]
     budgets = list(budgets)
@@ -285,6 +349,21 @@ def ready_for_review(
     ready = [b for b in budgets if b.status == expected]
     if not ready:
         raise NoBudgetAwaitingApproval(f"no {fiscal_year} budget is {expected.value}")
+    conflicts = [(b, b.other_stages_of(principal, stage.value)) for b in ready]
+    conflicts = [(b, stages) for b, stages in conflicts if stages]
+    if conflicts:
+        names = "; ".join(
+            f"{b.department.value} ({b.id}): {', '.join(stages)}" for b, stages in conflicts
+        )
+        raise FiscalYearDutiesNotSegregated(
+            f"{principal} acted at another stage of these {fiscal_year} budgets: {names}; "
+            f"no budget was given its {stage.value} approval",
+            figures={
+                "principal": principal,
+                "stage": stage.value,
+                "budgets": ", ".join(str(b.id) for b, _ in conflicts),
+            },
+        )
     return ready
 
 
@@ -350,12 +429,32 @@ def _line_state(line: dict[str, Any]) -> dict[str, Any]:
         "monthly": list(monthly) if monthly is not None else None,
         "adjusted": ZERO,
         "actual": ZERO,
+        "by_month": [ZERO] * MONTHS,  # net actuals by the month of their document's date
         "warned": [],
     }
 
 
+def _figures(**amounts: Decimal) -> dict[str, str]:
+    """Money figures for a refusal's problem answer, as exact text."""
+    return {name: str(amount) for name, amount in amounts.items()}
+
+
 class Budget(Aggregate):
     """A department's budget for one fiscal year (§7.1)."""
+
+    # Version 2 keeps who acted at which stage, each actual by its document and the
+    # lines' actuals by month. A version-1 snapshot lacks them: it is marked
+    # ``history_incomplete`` and the application rebuilds the budget from its events.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["history_incomplete"] = True
+        state["acted"] = {stage: [] for stage in STAGES}
+        state["actuals"] = {}
+        state["reversals"] = []
+        for line in state["lines"].values():
+            line["by_month"] = [ZERO] * MONTHS
 
     @staticmethod
     def create_id(department: Department, fiscal_year: int) -> UUID:
@@ -383,9 +482,14 @@ class Budget(Aggregate):
         self.approvals: dict[str, dict[str, Any]] = {}
         self.returns: list[dict[str, Any]] = []
         self.document_refs: list[str] = []
+        self.actuals: dict[str, dict[str, Any]] = {}
+        self.reversals: list[dict[str, Any]] = []
         self.adjustments: dict[str, dict[str, Any]] = {}
         self.warnings: list[dict[str, Any]] = []
         self.closed_at: datetime | None = None
+        self.acted: dict[str, list[str]] = {stage: [] for stage in STAGES}
+        self.history_incomplete = False
+        self._acted_at(DRAFTING, drafted_by)
 
     @classmethod
     def draft(
@@ -416,13 +520,51 @@ class Budget(Aggregate):
 
     @property
     def planned_total(self) -> Decimal:
-        """The sum of the lines' planned amounts: the base of the adjustment limit."""
+        """The sum of the lines' planned amounts."""
         return sum((line["amount"] for line in self.lines.values()), ZERO)
 
     @property
+    def planned_spending(self) -> Decimal:
+        """The planned amounts of the cost and expense lines: the base of finance's limit."""
+        return sum(
+            (line["amount"] for line in self.lines.values() if line["category"] in SPENDING), ZERO
+        )
+
+    @property
     def finance_approval_limit(self) -> Decimal:
-        """Adjustments up to this amount (10 % of the planned total) finance approves."""
-        return (self.planned_total * FINANCE_ADJUSTMENT_LIMIT).quantize(CENT, ROUND_DOWN)
+        """What finance approves on its own in the year: 10 % of the planned spending."""
+        return (self.planned_spending * FINANCE_ADJUSTMENT_LIMIT).quantize(CENT, ROUND_DOWN)
+
+    def _adjusted(self, *, pending_with_finance: bool = False) -> Decimal:
+        """The amounts of the approved adjustments (and those pending with finance)."""
+
+        def counts(a: dict[str, Any]) -> bool:
+            if a["status"] == BudgetAdjustmentStatus.APPROVED:
+                return True
+            return (
+                pending_with_finance
+                and a["status"] == BudgetAdjustmentStatus.PENDING
+                and a["authority"] == BudgetAdjustmentAuthority.FINANCE
+            )
+
+        return sum((a["amount"] for a in self.adjustments.values() if counts(a)), ZERO)
+
+    @property
+    def finance_approval_used(self) -> Decimal:
+        """What the approved adjustments of the year have used of finance's limit."""
+        return self._adjusted()
+
+    @property
+    def finance_approval_left(self) -> Decimal:
+        return max(self.finance_approval_limit - self.finance_approval_used, ZERO)
+
+    def _authority_figures(self, amount: Decimal) -> dict[str, str]:
+        return _figures(
+            limit=self.finance_approval_limit,
+            used=self.finance_approval_used,
+            left=self.finance_approval_left,
+            amount=amount,
+        )
 
     def line_budget(self, code: str) -> Decimal:
         """A line's planned amount plus its approved adjustments."""
@@ -432,6 +574,18 @@ class Budget(Aggregate):
     def available(self, code: str) -> Decimal:
         """What is left to spend on a line: its budget minus its actuals."""
         return self.line_budget(code) - self.lines[code]["actual"]
+
+    def monthly_budget(self, code: str, month: int) -> Decimal | None:
+        """A split line's accumulated budget through ``month``: its split's months so far
+        plus its approved adjustments (available from their approval); None unsplit."""
+        line = self.lines[code]
+        if line["monthly"] is None:
+            return None
+        return Decimal(sum(line["monthly"][:month], ZERO) + line["adjusted"])
+
+    def spent_through(self, code: str, month: int) -> Decimal:
+        """A line's net actuals dated in ``month`` or before."""
+        return Decimal(sum(self.lines[code]["by_month"][:month], ZERO))
 
     def utilisation(self, code: str) -> Decimal | None:
         """Actuals as a percentage of the line's budget (None for an empty budget)."""
@@ -444,6 +598,25 @@ class Budget(Aggregate):
         return [
             a for a in self.adjustments.values() if a["status"] == BudgetAdjustmentStatus.PENDING
         ]
+
+    # Segregation of duties: who acted at which stage.
+
+    def _acted_at(self, stage: str, principal: str) -> None:
+        if principal not in self.acted[stage]:
+            self.acted[stage].append(principal)
+
+    def other_stages_of(self, principal: str, stage: str) -> list[str]:
+        """The stages other than ``stage`` that ``principal`` acted at on this budget."""
+        return [s for s in STAGES if s != stage and principal in self.acted[s]]
+
+    def _check_segregated(self, principal: str, stage: str, what: str) -> None:
+        others = self.other_stages_of(principal, stage)
+        if others:
+            raise BudgetDutiesNotSegregated(
+                f"{principal} acted at the {', '.join(others)} stage of budget {self.id} "
+                f"and cannot {what}",
+                figures={"principal": principal, "stage": stage, "acted_at": ", ".join(others)},
+            )
 
     # Checks shared by commands.
 
@@ -465,13 +638,13 @@ class Budget(Aggregate):
                 fields=(field,),
             )
 
-    def _check_not_submitter(self, principal: str, what: str) -> None:
-        if principal == self.submitted_by:
-            raise FourEyesViolation(f"{principal} submitted this budget and cannot {what}")
+    def _check_not_drafter(self, principal: str, what: str) -> None:
+        if principal in self.acted[DRAFTING]:
+            raise FourEyesViolation(f"{principal} drafted or submitted this budget: cannot {what}")
 
     # Drafting and submission.
 
-    def replace_lines(self, lines: Sequence[PlannedLine]) -> None:
+    def replace_lines(self, lines: Sequence[PlannedLine], replaced_by: str) -> None:
         """Replace every line, while the budget is a draft."""
         self._check_open()
         if self.status != BudgetStatus.DRAFT:
@@ -479,16 +652,20 @@ class Budget(Aggregate):
                 f"budget {self.id} is {self.status.value}: its lines change only through "
                 "approved adjustments"
             )
-        self._lines_replaced(lines=checked_lines(lines))
+        self._check_segregated(replaced_by, DRAFTING, "edit its lines")
+        self._lines_replaced(lines=checked_lines(lines), replaced_by=replaced_by)
 
     @event("LinesReplaced")
-    def _lines_replaced(self, lines: list[dict[str, Any]]) -> None:
+    def _lines_replaced(self, lines: list[dict[str, Any]], replaced_by: str | None = None) -> None:
         self.lines = {ln["code"]: _line_state(ln) for ln in lines}
+        if replaced_by is not None:  # events before issue 11 did not name who
+            self._acted_at(DRAFTING, replaced_by)
 
     def submit(self, submitted_by: str, at: datetime) -> None:
         self._check_open()
         if self.status != BudgetStatus.DRAFT:
             raise BudgetNotDraft(f"budget {self.id} is {self.status.value}, not draft")
+        self._check_segregated(submitted_by, DRAFTING, "submit it")
         self._submitted(submitted_by=submitted_by, at=at)
 
     @event("Submitted")
@@ -496,6 +673,7 @@ class Budget(Aggregate):
         self.submitted_by = submitted_by
         self.submitted_at = at
         self.status = BudgetStatus.SUBMITTED
+        self._acted_at(DRAFTING, submitted_by)
 
     # Reviews: finance, management, board; each approves or returns to draft.
 
@@ -521,8 +699,10 @@ class Budget(Aggregate):
         reviewer: str,
         at: datetime,
     ) -> None:
-        """Approve at ``stage`` (never the submitter), or return to draft with a reason."""
+        """Approve at ``stage``, or return to draft with a reason: never by a principal
+        who acted at another stage of this budget."""
         self._check_stage(stage)
+        self._check_segregated(reviewer, stage.value, f"decide its {stage.value} review")
         if not approved:
             if not reason or not reason.strip():
                 raise ReturnReasonRequired(
@@ -530,7 +710,6 @@ class Budget(Aggregate):
                 )
             self._returned_to_draft(stage=stage, reason=reason, returned_by=reviewer, at=at)
             return
-        self._check_not_submitter(reviewer, f"give its {stage.value} approval")
         approve = {
             BudgetReviewStage.FINANCE: self._finance_reviewed,
             BudgetReviewStage.MANAGEMENT: self._management_approved,
@@ -542,6 +721,7 @@ class Budget(Aggregate):
         _, reached = REVIEWS[stage]
         self.approvals[stage.value] = {"by": approved_by, "at": at}
         self.status = reached
+        self._acted_at(stage.value, approved_by)
 
     @event("FinanceReviewed")
     def _finance_reviewed(self, approved_by: str, reason: str | None, at: datetime) -> None:
@@ -570,6 +750,7 @@ class Budget(Aggregate):
         )
         self.approvals = {}
         self.status = BudgetStatus.DRAFT
+        self._acted_at(stage.value, returned_by)
 
     # Execution: actuals, control and warnings (§7.1.3, §7.2.1).
 
@@ -597,13 +778,23 @@ class Budget(Aggregate):
                 f"document {document_ref} is recorded on budget {self.id} already"
             )
         spending = self.lines[line]["category"] in SPENDING
+        stop = self.control == BudgetControl.STOP
         overrun = amount - self.available(line)
-        if spending and overrun > 0 and self.control == BudgetControl.STOP:
+        if spending and overrun > 0 and stop:
             raise SpendingExceedsAvailable(
                 f"line {line} has {self.available(line)} available; {amount} would overspend "
-                f"it by {overrun} (control: stop)"
+                f"it by {overrun} (control: stop)",
+                figures=_figures(
+                    limit=self.line_budget(line),
+                    used=self.lines[line]["actual"],
+                    left=self.available(line),
+                    amount=amount,
+                ),
             )
-        before = self.lines[line]["actual"]
+        month = document_date.month
+        monthly_overrun = self._monthly_overrun(line, month, amount) if spending else ZERO
+        if monthly_overrun > 0 and stop:
+            self._refuse_monthly(line, month, amount, monthly_overrun)
         self._actual_recorded(
             line=line,
             amount=amount,
@@ -617,19 +808,53 @@ class Budget(Aggregate):
             return
         if overrun > 0:
             self._overrun_warned(line=line, overrun=overrun, document_ref=document_ref, at=now)
-        self._raise_threshold_warnings(line, before, now)
+        if monthly_overrun > 0:
+            self._monthly_overrun_warned(
+                line=line, month=month, overrun=monthly_overrun, document_ref=document_ref, at=now
+            )
+        self._raise_threshold_warnings(line, now)
 
-    def _raise_threshold_warnings(self, line: str, before: Decimal, at: datetime) -> None:
+    def _monthly_overrun(self, line: str, month: int, amount: Decimal) -> Decimal:
+        """How far ``amount`` dated in ``month`` takes a split line beyond its
+        accumulated monthly budget (zero or less: within it; zero for unsplit lines)."""
+        budget = self.monthly_budget(line, month)
+        if budget is None:
+            return ZERO
+        return self.spent_through(line, month) + amount - budget
+
+    def _refuse_monthly(self, line: str, month: int, amount: Decimal, overrun: Decimal) -> None:
+        budget = self.monthly_budget(line, month)
+        assert budget is not None
+        used = self.spent_through(line, month)
+        raise SpendingExceedsMonthlyBudget(
+            f"line {line} has {budget} budgeted through month {month} and {used} spent: "
+            f"{amount} would overspend it by {overrun} (control: stop)",
+            figures={
+                "month": month,
+                **_figures(limit=budget, used=used, left=budget - used, amount=amount),
+            },
+        )
+
+    def _reached(self, code: str, threshold: int) -> bool:
+        actual = self.lines[code]["actual"]
+        return bool(actual > 0 and actual * HUNDRED >= self.line_budget(code) * threshold)
+
+    def _rearm_thresholds(self, code: str) -> None:
+        """Forget the warnings of thresholds the line no longer reaches (its budget was
+        raised or its actuals reversed): crossing them anew warns again."""
+        line = self.lines[code]
+        line["warned"] = [t for t in line["warned"] if self._reached(code, t)]
+
+    def _raise_threshold_warnings(self, line: str, at: datetime) -> None:
+        if self.lines[line]["category"] not in SPENDING:
+            return
         budget = self.line_budget(line)
-        actual = self.lines[line]["actual"]
         for threshold in WARNING_THRESHOLDS:
-            if threshold in self.lines[line]["warned"] or actual <= before:
-                continue
-            if actual * HUNDRED >= budget * threshold:
+            if threshold not in self.lines[line]["warned"] and self._reached(line, threshold):
                 self._threshold_reached(
                     line=line,
                     threshold=threshold,
-                    actual=actual,
+                    actual=self.lines[line]["actual"],
                     line_budget=budget,
                     at=at,
                 )
@@ -646,12 +871,33 @@ class Budget(Aggregate):
         at: datetime,
     ) -> None:
         self.lines[line]["actual"] += amount
+        self.lines[line]["by_month"][document_date.month - 1] += amount
         self.document_refs.append(document_ref)
+        self.actuals[document_ref] = {
+            "line": line,
+            "amount": amount,
+            "date": document_date,
+            "reversed": None,
+        }
 
     @event("OverrunWarned")
     def _overrun_warned(self, line: str, overrun: Decimal, document_ref: str, at: datetime) -> None:
         self.warnings.append(
             {"kind": "overrun", "line": line, "amount": overrun, "threshold": None, "at": at}
+        )
+
+    @event("MonthlyOverrunWarned")
+    def _monthly_overrun_warned(
+        self, line: str, month: int, overrun: Decimal, document_ref: str, at: datetime
+    ) -> None:
+        self.warnings.append(
+            {
+                "kind": "monthly_overrun",
+                "line": line,
+                "amount": overrun,
+                "threshold": None,
+                "at": at,
+            }
         )
 
     @event("ThresholdReached")
@@ -669,26 +915,101 @@ class Budget(Aggregate):
             }
         )
 
+    # Reversals: a wrongly booked actual is taken back, never edited.
+
+    def reverse_actual(
+        self,
+        document_ref: str,
+        reason: str,
+        reversed_by: str,
+        at: datetime,
+        amount: Decimal | None = None,
+    ) -> None:
+        """Reverse the actual booked as ``document_ref``: all of it, or ``amount`` of it."""
+        self._check_active()
+        actual = self.actuals.get(document_ref)
+        if actual is None:
+            raise UnknownActual(
+                f"budget {self.id} has no actual {document_ref}", fields=("document_ref",)
+            )
+        if actual["reversed"] is not None:
+            raise ActualAlreadyReversed(
+                f"actual {document_ref} was reversed already ({actual['reversed']})",
+                figures=_figures(reversed=actual["reversed"]),
+            )
+        if not reason.strip():
+            raise ReversalReasonRequired("say why the actual is reversed", fields=("reason",))
+        amount = actual["amount"] if amount is None else positive_money(amount)
+        if amount > actual["amount"]:
+            raise ReversalExceedsActual(
+                f"actual {document_ref} is {actual['amount']}: a reversal of {amount} exceeds it",
+                fields=("amount",),
+                figures=_figures(limit=actual["amount"], amount=amount),
+            )
+        self._actual_reversed(
+            document_ref=document_ref,
+            line=actual["line"],
+            amount=amount,
+            document_date=actual["date"],
+            reason=reason,
+            reversed_by=reversed_by,
+            at=at,
+        )
+
+    @event("ActualReversed")
+    def _actual_reversed(
+        self,
+        document_ref: str,
+        line: str,
+        amount: Decimal,
+        document_date: date,
+        reason: str,
+        reversed_by: str,
+        at: datetime,
+    ) -> None:
+        self.lines[line]["actual"] -= amount
+        self.lines[line]["by_month"][document_date.month - 1] -= amount
+        self.actuals[document_ref]["reversed"] = amount
+        self.reversals.append(
+            {
+                "document_ref": document_ref,
+                "line": line,
+                "amount": amount,
+                "reason": reason,
+                "by": reversed_by,
+                "at": at,
+            }
+        )
+        self._rearm_thresholds(line)
+
     # Adjustments (§7.1.3 调整): the only way to change an approved line.
 
     def request_adjustment(
         self,
         adjustment_id: UUID,
         from_line: str | None,
-        to_line: str,
+        to_line: str | None,
         amount: Decimal,
         reason: str,
         requested_by: str,
         at: datetime,
     ) -> None:
+        """An increase (``to_line`` alone), a cut (``from_line`` alone) or a move."""
         self._check_active()
-        self._check_line(to_line, "to_line")
+        if from_line is None and to_line is None:
+            raise AdjustmentLineRequired(
+                "name to_line (an increase), from_line (a cut) or both (a move)",
+                fields=("to_line",),
+            )
+        if to_line is not None:
+            self._check_line(to_line, "to_line")
         amount = positive_money(amount)
         if from_line is not None:
-            self._check_move(from_line, to_line, amount)
+            self._check_source(from_line, to_line, amount)
+        committed = self._adjusted(pending_with_finance=True)
         authority = (
             BudgetAdjustmentAuthority.FINANCE
-            if amount <= self.finance_approval_limit
+            if committed + amount <= self.finance_approval_limit
             else BudgetAdjustmentAuthority.MANAGEMENT
         )
         self._adjustment_requested(
@@ -702,19 +1023,20 @@ class Budget(Aggregate):
             at=at,
         )
 
-    def _check_move(self, from_line: str, to_line: str, amount: Decimal) -> None:
+    def _check_source(self, from_line: str, to_line: str | None, amount: Decimal) -> None:
         self._check_line(from_line, "from_line")
         if from_line == to_line:
             raise AdjustmentSameLine(
                 f"from_line and to_line are both {to_line}", fields=("from_line",)
             )
-        source = self.lines[from_line]["category"] in SPENDING
-        target = self.lines[to_line]["category"] in SPENDING
-        if source != target:
-            raise AdjustmentMixesRevenueAndSpending(
-                f"line {from_line} is {self.lines[from_line]['category'].value} and line "
-                f"{to_line} is {self.lines[to_line]['category'].value}"
-            )
+        if to_line is not None:
+            source = self.lines[from_line]["category"] in SPENDING
+            target = self.lines[to_line]["category"] in SPENDING
+            if source != target:
+                raise AdjustmentMixesRevenueAndSpending(
+                    f"line {from_line} is {self.lines[from_line]['category'].value} and line "
+                    f"{to_line} is {self.lines[to_line]['category'].value}"
+                )
         if amount > self.available(from_line):
             raise AdjustmentExceedsAvailable(
                 f"line {from_line} has {self.available(from_line)} available, not {amount}"
@@ -725,7 +1047,7 @@ class Budget(Aggregate):
         self,
         adjustment_id: UUID,
         from_line: str | None,
-        to_line: str,
+        to_line: str | None,
         amount: Decimal,
         reason: str,
         authority: BudgetAdjustmentAuthority,
@@ -769,18 +1091,35 @@ class Budget(Aggregate):
             raise AdjustmentAuthorityMissing(f"{decider} is neither finance nor management")
         if adjustment["authority"] == BudgetAdjustmentAuthority.MANAGEMENT:
             raise AdjustmentAboveFinanceLimit(
-                f"{adjustment['amount']} is above 10 % of the planned total "
-                f"({self.finance_approval_limit}): management approves it"
+                f"{adjustment['amount']} takes the year's adjustments beyond 10 % of the "
+                f"planned spending ({self.finance_approval_limit}; "
+                f"{self.finance_approval_used} used, {self.finance_approval_left} left): "
+                "management approves it",
+                figures=self._authority_figures(adjustment["amount"]),
             )
         return adjustment
+
+    def _check_finance_authority_left(self, adjustment: dict[str, Any]) -> None:
+        """Finance alone approves only within what its limit has left this year."""
+        amount = adjustment["amount"]
+        if amount > self.finance_approval_left:
+            raise FinanceAdjustmentAuthorityUsed(
+                f"finance approves {self.finance_approval_limit} of adjustments this year "
+                f"(10 % of the planned spending); {self.finance_approval_used} is used and "
+                f"{self.finance_approval_left} left, not {amount}: management approves it",
+                figures=self._authority_figures(amount),
+            )
 
     def approve_adjustment(
         self, adjustment_id: UUID, approver: str, roles: Iterable[Role], at: datetime
     ) -> None:
+        roles = frozenset(roles)
         adjustment = self._check_decidable(adjustment_id, approver, roles)
         if approver == adjustment["requested_by"]:
             raise FourEyesViolation(f"{approver} requested this adjustment and cannot approve it")
-        self._check_not_submitter(approver, "approve its adjustments")
+        self._check_not_drafter(approver, "approve its adjustments")
+        if Role.MANAGEMENT not in roles:
+            self._check_finance_authority_left(adjustment)
         from_line = adjustment["from_line"]
         if from_line is not None and adjustment["amount"] > self.available(from_line):
             raise AdjustmentExceedsAvailable(
@@ -788,6 +1127,8 @@ class Budget(Aggregate):
                 f"not {adjustment['amount']}"
             )
         self._adjustment_approved(adjustment_id=adjustment_id, approved_by=approver, at=at)
+        if from_line is not None:  # a cut or a move: the source's thresholds come nearer
+            self._raise_threshold_warnings(from_line, at)
 
     @event("AdjustmentApproved")
     def _adjustment_approved(self, adjustment_id: UUID, approved_by: str, at: datetime) -> None:
@@ -795,9 +1136,12 @@ class Budget(Aggregate):
         adjustment.update(
             status=BudgetAdjustmentStatus.APPROVED, decided_by=approved_by, decided_at=at
         )
-        self.lines[adjustment["to_line"]]["adjusted"] += adjustment["amount"]
-        if adjustment["from_line"] is not None:
-            self.lines[adjustment["from_line"]]["adjusted"] -= adjustment["amount"]
+        to_line, from_line = adjustment["to_line"], adjustment["from_line"]
+        if to_line is not None:
+            self.lines[to_line]["adjusted"] += adjustment["amount"]
+            self._rearm_thresholds(to_line)
+        if from_line is not None:
+            self.lines[from_line]["adjusted"] -= adjustment["amount"]
 
     def reject_adjustment(
         self, adjustment_id: UUID, reason: str, rejecter: str, roles: Iterable[Role], at: datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 
@@ -27,16 +28,25 @@ class NamedError(Exception):
 class DomainError(NamedError):
     """A command refused by a rule of the policy.
 
-    ``fields`` names the offending inputs, where there are any.
+    ``fields`` names the offending inputs, where there are any; ``figures`` the
+    numbers the rule judged by (``limit``, ``used``, ``left`` ...), as JSON values
+    that the problem answer carries beside ``detail``.
     """
 
     slug = "domain-error"
     title = "A business rule refused the command"
 
-    def __init__(self, detail: str, *, fields: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        fields: tuple[str, ...] = (),
+        figures: Mapping[str, str | int | None] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.fields = fields
+        self.figures = dict(figures or {})
 
 
 class RuleViolation(DomainError):

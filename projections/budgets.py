@@ -4,6 +4,10 @@ Feeds the budget dashboard (§7.1 budget vs actual, §7.2 cost control) and the
 budget list. Every event of the Budget aggregate is handled; none is ignored.
 Nothing personal is stored (no principals, reasons or descriptions).
 
+Actuals are net of their reversals. A cut of a line (an adjustment with no
+``to_line``) is kept as a negative change of that line: ``to_line`` is the line cut,
+``from_line`` is NULL and ``amount_cents`` is below zero.
+
 What depends on "now" -- the share of the fiscal year that has elapsed, the burn
 index and the forecast at year end -- is computed when asked, never stored.
 
@@ -167,6 +171,15 @@ class BudgetsView(RowProjection):
         )
         self._set(cursor, delivery)
 
+    @handles(BudgetEvents.ActualReversed)
+    def on_actual_reversed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        cursor.execute(
+            "UPDATE budget_lines SET actual_cents = actual_cents - ? "
+            "WHERE budget_id = ? AND code = ?",
+            (cents(event.amount), str(event.originator_id), event.line),
+        )
+        self._set(cursor, delivery)
+
     def _warning(
         self,
         cursor: ReadCursor,
@@ -194,6 +207,10 @@ class BudgetsView(RowProjection):
     def on_overrun_warned(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._warning(cursor, delivery, "overrun", None, event.overrun)
 
+    @handles(BudgetEvents.MonthlyOverrunWarned)
+    def on_monthly_overrun_warned(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._warning(cursor, delivery, "monthly_overrun", None, event.overrun)
+
     @handles(BudgetEvents.ThresholdReached)
     def on_threshold_reached(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._warning(cursor, delivery, "threshold", int(event.threshold), event.actual)
@@ -202,14 +219,15 @@ class BudgetsView(RowProjection):
 
     @handles(BudgetEvents.AdjustmentRequested)
     def on_adjustment_requested(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        cut = event.to_line is None
         cursor.execute(
             "INSERT INTO budget_adjustments VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, NULL)",
             (
                 str(event.originator_id),
                 str(event.adjustment_id),
-                event.from_line,
-                event.to_line,
-                cents(event.amount),
+                None if cut else event.from_line,
+                event.from_line if cut else event.to_line,
+                -cents(event.amount) if cut else cents(event.amount),
                 _value(event.authority),
                 utc_text(event.at),
             ),

@@ -13,6 +13,7 @@ from api.schemas.budgets import (
     AdjustmentOut,
     ApprovedBudgetOut,
     BudgetActualRequest,
+    BudgetActualReversalRequest,
     BudgetAdjustmentRejectRequest,
     BudgetAdjustmentRequest,
     BudgetDraftRequest,
@@ -157,20 +158,30 @@ routes.on(
     doc="Record spending (or revenue) against a line of an active budget.",
 )
 routes.on(
+    "/reversals",
+    "reverse_actual",
+    FINANCE,
+    body=BudgetActualReversalRequest,
+    doc="Reverse a wrongly booked actual, named by its `document_ref`, with a reason: "
+    "all of it, or `amount` of it; an actual is reversed once.",
+)
+routes.on(
     "/adjustments",
     "request_adjustment",
     *HEAD_ROLES,
     body=BudgetAdjustmentRequest,
     status_code=201,
     location="/budgets/{budget_id}/adjustments/{adjustment_id}",
-    doc="Request a move between lines or an increase; answers its `adjustment_id`.",
+    doc="Request an increase (`to_line`), a cut (`from_line`) or a move between lines "
+    "(both); answers its `adjustment_id`.",
 )
 routes.on(
     "/adjustments/{adjustment_id}/approve",
     "approve_adjustment",
     FINANCE,
     MANAGEMENT,
-    doc="Finance approves up to 10 % of the budget's planned total, management above.",
+    doc="Finance approves while the year's adjustments stay within 10 % of the budget's "
+    "planned spending (cost + expense), management beyond.",
 )
 routes.on(
     "/adjustments/{adjustment_id}/reject",

@@ -61,9 +61,21 @@ class BudgetActualRequest(CommandIn):
     description: Text | None = None
 
 
+class BudgetActualReversalRequest(CommandIn):
+    document_ref: Code = Field(description="The document reference the actual was booked with")
+    reason: Text
+    amount: Money | None = Field(
+        default=None, description="Absent: the whole actual; else a part of it, never more"
+    )
+
+
 class BudgetAdjustmentRequest(CommandIn):
-    from_line: Code | None = Field(default=None, description="Absent: an increase of to_line")
-    to_line: Code
+    from_line: Code | None = Field(
+        default=None, description="Absent: an increase of to_line; alone: a cut of from_line"
+    )
+    to_line: Code | None = Field(
+        default=None, description="Absent: a cut of from_line; with from_line: a move"
+    )
     amount: Money
     reason: Text
 
@@ -80,7 +92,7 @@ class BudgetLineOut(BaseModel):
     monthly: list[Decimal] | None
     adjustments: Decimal = Field(description="Net of the approved adjustments")
     budget: Decimal = Field(description="planned + adjustments")
-    actual: Decimal
+    actual: Decimal = Field(description="Net of reversals")
     available: Decimal = Field(description="budget - actual")
     utilisation_percent: Decimal | None
     thresholds_reached: list[int]
@@ -106,8 +118,8 @@ class BudgetLineOut(BaseModel):
 class AdjustmentOut(BaseModel):
     adjustment_id: UUID
     budget_id: UUID
-    from_line: str | None
-    to_line: str
+    from_line: str | None = Field(description="The line money leaves (null: an increase)")
+    to_line: str | None = Field(description="The line money goes to (null: a cut)")
     amount: Decimal
     reason: str
     authority: BudgetAdjustmentAuthority = Field(description="Who approves it")
@@ -137,8 +149,20 @@ class ReturnOut(BaseModel):
     at: dt.datetime
 
 
+class ReversalOut(BaseModel):
+    document_ref: str = Field(description="The actual reversed")
+    line: str
+    amount: Decimal
+    reason: str
+    by: str
+    at: dt.datetime
+
+
 class WarningOut(BaseModel):
-    kind: str = Field(description="`threshold` (80 % / 100 % of a line) or `overrun`")
+    kind: str = Field(
+        description="`threshold` (80 % / 100 % of a line), `overrun` (beyond the line's "
+        "budget) or `monthly_overrun` (beyond its accumulated monthly budget)"
+    )
     line: str
     threshold: int | None
     amount: Decimal = Field(description="The line's actual (threshold) or the overrun")
@@ -163,8 +187,11 @@ class BudgetOut(BaseModel):
     lines: list[BudgetLineOut]
     totals: dict[str, TotalsOut] = Field(description="Per line category")
     finance_approval_limit: Decimal = Field(
-        description="Adjustments up to this amount (10 % of the planned total) finance approves"
+        description="What finance approves on its own in the year: 10 % of the planned "
+        "spending (cost + expense)"
     )
+    finance_approval_used: Decimal = Field(description="The approved adjustments of the year")
+    finance_approval_left: Decimal = Field(description="limit - used, never below zero")
     drafted_by: str
     drafted_at: dt.datetime
     submitted_by: str | None
@@ -174,6 +201,7 @@ class BudgetOut(BaseModel):
     adjustments: list[AdjustmentOut]
     warnings: list[WarningOut]
     actuals_recorded: int
+    reversals: list[ReversalOut]
     closed_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -192,6 +220,8 @@ class BudgetOut(BaseModel):
             lines=lines,
             totals=_totals(lines),
             finance_approval_limit=budget.finance_approval_limit,
+            finance_approval_used=budget.finance_approval_used,
+            finance_approval_left=budget.finance_approval_left,
             drafted_by=budget.drafted_by,
             drafted_at=budget.drafted_at,
             submitted_by=budget.submitted_by,
@@ -210,6 +240,7 @@ class BudgetOut(BaseModel):
             adjustments=[AdjustmentOut.of(budget.id, a) for a in budget.adjustments.values()],
             warnings=[WarningOut(**w) for w in budget.warnings],
             actuals_recorded=len(budget.document_refs),
+            reversals=[ReversalOut(**r) for r in budget.reversals],
             closed_at=budget.closed_at,
             created_at=budget.created_on,
             updated_at=budget.modified_on,

@@ -138,6 +138,8 @@ def _warning_is_open(warning: dict[str, Any], line: dict[str, Any] | None, close
     actual = int(line["actual_cents"])
     if warning["kind"] == "overrun":
         return actual > budget
+    if warning["kind"] == "monthly_overrun":  # of a month gone by: raised, not held open
+        return False
     return actual * 100 >= budget * int(warning["threshold"])
 
 
@@ -277,8 +279,8 @@ def budget_dashboard(store: ReadModelStore, filters: BudgetFilter, now: datetime
         "adjustments": {
             status: {
                 "count": sum(1 for a in adjustments if a["status"] == status),
-                "amount": money_text(
-                    sum(int(a["amount_cents"]) for a in adjustments if a["status"] == status)
+                "amount": money_text(  # cuts are kept negative: count what they moved
+                    sum(abs(int(a["amount_cents"])) for a in adjustments if a["status"] == status)
                 ),
             }
             for status in ("pending", "approved", "rejected")

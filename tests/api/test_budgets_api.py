@@ -98,7 +98,9 @@ def test_draft_answers_201_with_the_derived_id(api: Api, clock: Clock) -> None:
         "thresholds_reached": [],
     }
     assert state["totals"]["cost"]["planned"] == "400000.00"
-    assert state["finance_approval_limit"] == "100000.00"
+    # 10 % of the planned spending (cost 400000.00 + expense 100000.00), never revenue.
+    assert state["finance_approval_limit"] == "50000.00"
+    assert (state["finance_approval_used"], state["finance_approval_left"]) == ("0.00", "50000.00")
     assert state["drafted_by"] == "sales-su"
     (event,) = api.events("budgets", answer["id"])
     assert event["type"] == "Drafted"
@@ -263,7 +265,7 @@ def test_submitter_cannot_approve_whatever_their_roles(api: Api, clock: Clock) -
         "POST",
         f"/budgets/{budget_id}/finance-review",
         403,
-        "four-eyes-violation",
+        "budget-duties-not-segregated",
         who=None,
         headers=both,
         json={"approved": True},
@@ -405,6 +407,17 @@ def test_warn_control_records_overruns_and_thresholds(api: Api, clock: Clock) ->
 def test_adjustments_are_requested_then_approved_by_the_right_role(api: Api, clock: Clock) -> None:
     budget_id = active(api)
     path = f"/budgets/{budget_id}/adjustments"
+    small = api.ok(
+        path,
+        {"from_line": "6401", "to_line": "6601", "amount": "1000.00", "reason": "x"},
+        who=FINANCE,
+    )["adjustment_id"]
+    other_finance = token_for(api, "fin-fu", Role.FINANCE)
+    api.refused("POST", f"{path}/{small}/approve", 403, "four-eyes-violation", who=FINANCE, json={})
+    assert (
+        api.post(f"{path}/{small}/approve", {}, who=None, headers=other_finance).status_code == 200
+    )
+
     response = api.post(
         path, {"to_line": "6601", "amount": "150000.00", "reason": "expo"}, who=SALES
     )
@@ -426,17 +439,6 @@ def test_adjustments_are_requested_then_approved_by_the_right_role(api: Api, clo
     api.ok(f"{path}/{large}/approve", who=MANAGEMENT)
     api.refused(
         "POST", f"{path}/{large}/approve", 409, "adjustment-not-pending", who=MANAGEMENT, json={}
-    )
-
-    small = api.ok(
-        path,
-        {"from_line": "6401", "to_line": "6601", "amount": "1000.00", "reason": "x"},
-        who=FINANCE,
-    )["adjustment_id"]
-    other_finance = token_for(api, "fin-fu", Role.FINANCE)
-    api.refused("POST", f"{path}/{small}/approve", 403, "four-eyes-violation", who=FINANCE, json={})
-    assert (
-        api.post(f"{path}/{small}/approve", {}, who=None, headers=other_finance).status_code == 200
     )
 
     state = api.state("budgets", budget_id)

@@ -21,11 +21,13 @@ from domain.budget import (
     BudgetAdjustmentStatus,
     BudgetAlreadyExists,
     BudgetControl,
+    BudgetDutiesNotSegregated,
     BudgetLineCategory,
     BudgetLinesLocked,
     BudgetNotActive,
     BudgetStageSkipped,
     BudgetStatus,
+    FiscalYearDutiesNotSegregated,
     FiscalYearNotReady,
     NoBudgetAwaitingApproval,
     NotDepartmentHead,
@@ -248,7 +250,7 @@ def test_submitter_never_approves_whatever_their_roles(services: Services, clock
     budget_id = draft(services)
     services.budgets.submit_budget(budget_id, ctx=as_(SALES_AND_FINANCE))
 
-    with refused(services.budgets, FourEyesViolation):
+    with refused(services.budgets, BudgetDutiesNotSegregated):
         services.budgets.review_budget(budget_id, approved=True, ctx=as_(SALES_AND_FINANCE))
 
 
@@ -320,8 +322,15 @@ def test_bulk_approval_refuses_the_lot_naming_the_laggards(
 def test_bulk_approval_respects_four_eyes(services: Services, clock: Clock) -> None:
     reviewed_year(services)  # administration was submitted by mgr.wu (management)
 
-    with refused(services.budgets, FourEyesViolation):
+    with refused(services.budgets, FiscalYearDutiesNotSegregated):
         services.budgets.approve_fiscal_year_by_management(YEAR, ctx=as_(ADMIN_HEAD))
+    with pytest.raises(FiscalYearDutiesNotSegregated) as raised:
+        services.budgets.approve_fiscal_year_by_management(YEAR, ctx=as_(ADMIN_HEAD))
+    assert "administration" in raised.value.detail and "drafting" in raised.value.detail
+    assert "sales" not in raised.value.detail
+    assert all(
+        b.status == BudgetStatus.FINANCE_REVIEWED for b in services.budgets.budgets_of_year(YEAR)
+    )
 
 
 def test_bulk_approval_needs_a_budget_at_the_stage(services: Services, clock: Clock) -> None:

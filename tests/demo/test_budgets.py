@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from application.services import Services
 from demo import load_budgets_demo
 from domain.budget import BudgetAdjustmentStatus, BudgetStatus
@@ -63,3 +65,23 @@ def test_demo_budgets_early_in_the_year(services: Services) -> None:
     sales = services.budgets.find_budget(Department.SALES, 2025)
     assert sales is not None and sales.is_active
     assert all(ref for ref in sales.document_refs)
+
+
+@pytest.mark.parametrize(
+    "day", [(1, 31), (2, 28), (5, 31), (7, 30), (12, 31)], ids=lambda d: f"{d[0]:02d}-{d[1]:02d}"
+)
+def test_demo_stop_budgets_keep_their_monthly_split_whatever_the_day(
+    services: Services, day: tuple[int, int]
+) -> None:
+    now = datetime(2024, *day, 22, 0, tzinfo=UTC)  # 2024: a leap year
+
+    assert load_budgets_demo(services, now=now) == 10
+    for budget in services.budgets.budgets_of_year(2024):
+        for code, line in budget.lines.items():
+            if budget.is_active and line["monthly"] is not None:
+                assert budget.spent_through(code, 12) == line["actual"]
+                for month in range(1, 13):
+                    limit = budget.monthly_budget(code, month)
+                    assert limit is not None
+                    if budget.control.value == "stop":
+                        assert budget.spent_through(code, month) <= limit

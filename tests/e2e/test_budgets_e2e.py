@@ -131,9 +131,14 @@ def walk_the_budget_cycle(client: Client) -> None:
     )
     assert requested.status_code == 201, requested.text
     adjustment = requested.json()["adjustment_id"]
-    client.command(
-        f"{sales}/adjustments/{adjustment}/approve", {}, "finance", "e2e-budget-adjustment"
-    )
+    # 30000.00 is beyond finance's 10 % of the planned spending (180000.00; revenue
+    # never enlarges it): finance is refused, management approves.
+    approve = f"{sales}/adjustments/{adjustment}/approve"
+    beyond = client.post(approve, {}, "finance")
+    assert beyond.status_code == 403, beyond.text
+    assert beyond.json()["type"] == "adjustment-above-finance-limit"
+    assert (beyond.json()["limit"], beyond.json()["left"]) == ("18000.00", "18000.00")
+    client.command(approve, {}, "manager", "e2e-budget-adjustment")
     client.command(
         f"{sales}/actuals",
         {**actual, "document_ref": "INV-2", "amount": "20000.01"},
@@ -148,7 +153,15 @@ def walk_the_budget_cycle(client: Client) -> None:
         "120000.01",
         "29999.99",
     )
-    assert travel["thresholds_reached"] == [80]
+    assert travel["thresholds_reached"] == [80]  # warned anew on the raised budget
+
+    reversal = {"document_ref": "INV-2", "reason": "booked on the wrong line"}
+    client.command(f"{sales}/reversals", reversal, "bookkeeper", "e2e-budget-reversal")
+    refused(client, f"{sales}/reversals", reversal, "bookkeeper", 409, "actual-already-reversed")
+    state = client.get(sales).json()
+    travel = next(line for line in state["lines"] if line["code"] == "6601.01")
+    assert (travel["actual"], travel["thresholds_reached"]) == ("100000.00", [])
+    assert [r["document_ref"] for r in state["reversals"]] == ["INV-2"]
     events = client.get(f"{sales}/events").json()["events"]
     assert [e["type"] for e in events][:5] == [
         "Drafted",

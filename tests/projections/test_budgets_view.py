@@ -193,12 +193,13 @@ class History:
             sales, to_line="E1", amount=Decimal("10000.00"), reason="more", ctx=as_(SALES_HEAD)
         )
         apps.approve_adjustment(sales, UUID(raise_e1.extra["adjustment_id"]), ctx=as_(FIN))
-        # Sales E2 +20000.00, rejected.
+        # Sales E2 +20000.00, beyond finance's 15000.00 (10 % of the spending): rejected
+        # by management.
         raise_e2 = apps.request_adjustment(
             sales, to_line="E2", amount=Decimal("20000.00"), reason="more", ctx=as_(SALES_HEAD)
         )
         apps.reject_adjustment(
-            sales, UUID(raise_e2.extra["adjustment_id"]), reason="no", ctx=as_(FIN)
+            sales, UUID(raise_e2.extra["adjustment_id"]), reason="no", ctx=as_(MGR)
         )
         # Marketing C1 -> M1 10000.00, approved: M1 210000.00 (80.95 %: still warned),
         # C1 290000.00.
