@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from copy import deepcopy
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -44,12 +45,15 @@ class Budgets(OpsApplication):
         self, aggregate_id: UUID, kind: type[TAggregate], version: int | None = None
     ) -> TAggregate:
         """The aggregate; a budget loaded from a snapshot taken before Budget's version 2
-        is rebuilt from its events, which hold what that snapshot lacks."""
+        is rebuilt from its events, which hold what that snapshot lacks (and cached so,
+        for the newer events to be applied to the whole state)."""
         aggregate = super().get(aggregate_id, kind, version)
         if not getattr(aggregate, "history_incomplete", False):
             return aggregate
         rebuilt = project_aggregate(None, self.events.get(aggregate_id, lte=version))
         assert isinstance(rebuilt, kind)
+        if version is None and self.repository.cache is not None:
+            self.repository.cache.put(aggregate_id, deepcopy(rebuilt))
         return rebuilt
 
     def get_budget(self, budget_id: UUID, version: int | None = None) -> Budget:

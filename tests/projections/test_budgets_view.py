@@ -37,6 +37,7 @@ HR_HEAD = Actor("head.hr", frozenset({Role.HR}))
 FINANCE_HEAD = Actor("head.finance", frozenset({Role.FINANCE}))
 TECH_HEAD = Actor("head.tech", frozenset({Role.TECHNOLOGY}))
 FIN = Actor("fin.chen", frozenset({Role.FINANCE}))
+BOOKKEEPER = Actor("fin.wang", frozenset({Role.FINANCE}))
 MGR = Actor("mgr.zhao", frozenset({Role.MANAGEMENT}))
 BOARD = Actor("board.li", frozenset({Role.BOARD}))
 
@@ -590,3 +591,55 @@ def test_paging_lists_every_budget_exactly_once(
     assert len({i["id"] for i in paged}) == len(paged) == 6
     stop = _all(store, BudgetFilter(control="stop"), size)
     assert [i["department"] for i in stop] == ["finance", "hr", "marketing", "technology"]
+
+
+# Controls that cannot be split around (issue 11): reversals, cuts, monthly warnings.
+
+
+def test_reversals_cuts_and_monthly_overruns_in_the_read_model(
+    services: Services, runner: ProjectionRunner
+) -> None:
+    history = History(services)
+    history.at(datetime(2024, 12, 2, 9, 0, tzinfo=UTC))
+    split = [Decimal("1000.00")] * 12
+    ops = history.draft(
+        "ops",
+        Department.OPERATIONS,
+        2025,
+        Actor("head.ops", frozenset({Role.OPERATIONS})),
+        [
+            PlannedLine("O1", EXPENSE, Decimal("12000.00"), split),
+            line("O2", COST, "50000.00"),
+        ],
+        BudgetControl.WARN,
+    )
+    app = services.budgets
+    app.submit_budget(ops, ctx=as_(Actor("head.ops", frozenset({Role.OPERATIONS}))))
+    app.review_budget(ops, approved=True, ctx=as_(FIN))
+    app.approve_budget_by_management(ops, approved=True, ctx=as_(MGR))
+    app.approve_budget_by_board(ops, approved=True, ctx=as_(BOARD))
+    history.at(datetime(2025, 3, 1, 9, 0, tzinfo=UTC))
+    history.actual("ops", "O1", "1500.00", "INV-1", date(2025, 1, 20))  # January: 500 beyond
+    history.actual("ops", "O2", "45000.00", "INV-2", date(2025, 2, 1))  # 90 %: the 80 % warning
+    runner.catch_up()
+    app.reverse_actual(ops, document_ref="INV-2", reason="wrong line", ctx=as_(FIN))
+    cut = app.request_adjustment(
+        ops, from_line="O2", amount=Decimal("5000.00"), reason="savings", ctx=as_(FIN)
+    )
+    app.approve_adjustment(ops, UUID(cut.extra["adjustment_id"]), ctx=as_(BOOKKEEPER))
+    runner.catch_up()
+    store = runner.store(NAME)
+
+    board = budget_dashboard(store, BudgetFilter(fiscal_year=2025), NOW)
+    cost = board["by_department"]["operations"]["cost"]
+    assert (cost["budget"], cost["actual"]) == ("45000.00", "0.00")  # net of the reversal
+    assert board["warnings"]["raised"] == 2  # the monthly overrun and the 80 % warning
+    assert board["warnings"]["open"] == 0  # O2 is back below 80 %; a month's overrun is past
+    assert board["adjustments"]["approved"] == {"count": 1, "amount": "5000.00"}
+    (item,) = _all(store, BudgetFilter(fiscal_year=2025), 10)
+    assert (item["spending_budget"], item["spending_actual"]) == ("57000.00", "1500.00")
+    rows = _table_rows(store)
+    kinds = sorted(w["kind"] for w in rows["budget_warnings"])
+    assert kinds == ["monthly_overrun", "threshold"]
+    assert runner.rebuild(NAME) > 0
+    assert _table_rows(store) == rows
