@@ -7,7 +7,10 @@ nothing. The keys and the amounts depend on the seed and the fiscal year
 (``now.year``), never on the day: ``now`` only places the back-dated business
 times, so a re-run on another day of the same year finds every command
 remembered. Spending is planned to stay within what ``stop`` budgets allow, so
-no command of the plan is refused, whatever the day.
+no command of the plan is refused, whatever the day: lines split by month spend
+their share of the days gone by, within their accumulated monthly budget. Every
+stage of a budget is taken by another principal (head, finance reviewer,
+manager, board member), as segregation of duties requires.
 
 What it makes for fiscal year Y = now.year:
 
