@@ -810,7 +810,12 @@ class Risk(Aggregate):
             needed = " or ".join(sorted(r.value for r in ACCEPTANCE_AUTHORITY[authority]))
             raise AcceptanceAuthorityMissing(
                 f"the higher of the inherent and the current ({level.value}) level is "
-                f"{authority.value}: deciding needs the role {needed}"
+                f"{authority.value}: deciding needs the role {needed}",
+                figures={
+                    "current_level": level.value,
+                    "authority_level": authority.value,
+                    "roles_needed": needed,
+                },
             )
         if by == self.proposed_by:
             raise ProposerCannotDecideAcceptance(
@@ -845,19 +850,27 @@ class Risk(Aggregate):
             return justification
         scores = self.residual or self.inherent
         assert scores is not None
-        figures = (
+        described = (
             f"likelihood {scores['likelihood']} (limit {ACCEPTABLE_LIKELIHOOD}), "
             f"impact {scores['impact']} (limit {ACCEPTABLE_IMPACT})"
         )
+        figures = {
+            "likelihood": scores["likelihood"],
+            "likelihood_limit": ACCEPTABLE_LIKELIHOOD,
+            "impact": scores["impact"],
+            "impact_limit": ACCEPTABLE_IMPACT,
+        }
         if BEYOND_LIMITS_AUTHORITY not in roles:
             raise AcceptanceBeyondLimits(
-                f"§8.2.4: {figures} is beyond the limits: only the "
-                f"{BEYOND_LIMITS_AUTHORITY.value} accepts it"
+                f"§8.2.4: {described} is beyond the limits: only the "
+                f"{BEYOND_LIMITS_AUTHORITY.value} accepts it",
+                figures=figures,
             )
         if justification is None:
             raise AcceptanceJustificationRequired(
-                f"§8.2.4: {figures} is beyond the limits: give the written justification",
+                f"§8.2.4: {described} is beyond the limits: give the written justification",
                 fields=("justification",),
+                figures=figures,
             )
         return justification
 

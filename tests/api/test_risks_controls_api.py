@@ -56,6 +56,8 @@ def test_acceptance_authority_follows_the_higher_of_inherent_and_current_level(a
         "POST", path, 403, "acceptance-authority-missing", who=MANAGER, json=approve
     )
     assert "critical" in problem["detail"] and "board" in problem["detail"]
+    assert (problem["current_level"], problem["authority_level"]) == ("low", "critical")
+    assert problem["roles_needed"] == "board"
     api.ok(path, approve, who=BOARD)
     assert api.state("risks", risk_id)["status"] == "accepted"
 
@@ -70,6 +72,8 @@ def test_beyond_the_limits_only_the_board_accepts(api: Api, likelihood: int, imp
     )  # fmt: skip
     assert f"likelihood {likelihood} (limit 2)" in problem["detail"]
     assert f"impact {impact} (limit 2)" in problem["detail"]
+    figures = ("likelihood", "likelihood_limit", "impact", "impact_limit")
+    assert [problem[name] for name in figures] == [likelihood, 2, impact, 2]
     api.refused(
         "POST", f"/risks/{risk_id}/acceptance", 422, "acceptance-justification-required",
         who=BOARD, json={**body, "justification": None}, fields=("justification",),
