@@ -407,11 +407,16 @@ def known_ids(api: Api) -> dict[str, str]:
     ids["leave-requests"] = leave["leave_request_id"]
     # Budgets are drafted and run inside their fiscal year.
     api.client.app.state.services.budgets.clock = lambda: datetime(2025, 6, 30, tzinfo=UTC)  # type: ignore[attr-defined]
-    head = Role.MARKETING  # the budget's department head; root-all approves (four eyes)
+    head = Role.MARKETING  # the budget's department head; each stage its own principal
     budget_id = ids["budgets"] = api.ok("/budgets", sample_body("/budgets"), who=head)["id"]
     api.ok(f"/budgets/{budget_id}/submit", who=head)
-    for stage in ("finance-review", "management-approval", "board-approval"):
-        api.ok(f"/budgets/{budget_id}/{stage}", sample_body(f"/budgets/{{id}}/{stage}"), who=ROOT)
+    stages = {
+        "finance-review": Role.FINANCE,
+        "management-approval": Role.MANAGEMENT,
+        "board-approval": Role.BOARD,
+    }
+    for stage, who in stages.items():
+        api.ok(f"/budgets/{budget_id}/{stage}", sample_body(f"/budgets/{{id}}/{stage}"), who=who)
     adjustment = sample_body("/budgets/{id}/adjustments")
     ids["adjustments"] = api.ok(f"/budgets/{budget_id}/adjustments", adjustment, who=head)[
         "adjustment_id"
