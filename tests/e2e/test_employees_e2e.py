@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,18 +15,12 @@ import httpx
 import pytest
 
 from application.store import StoreConfig
+from tests.support.network import free_port
 
 pytestmark = pytest.mark.e2e
 
 OPSLEDGER = str(Path(sys.executable).with_name("opsledger"))
 CYCLE = "2026"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def server_env(store_config: StoreConfig) -> dict[str, str]:

@@ -28,6 +28,7 @@ import pytest
 from application.services import Services
 from application.store import StoreConfig
 from domain.vocabulary import Role
+from tests.support.network import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -36,13 +37,6 @@ PROBLEM_JSON = "application/problem+json"
 MIB = 1024 * 1024
 STARTUP_SECONDS = 60.0
 DEMO_SECONDS = 300.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def environment(store_config: StoreConfig) -> dict[str, str]:
