@@ -1,15 +1,17 @@
 """/audit: the audit trail for auditors, and the tamper check."""
 
+from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
 from api.deps import ReadModelsDep, ServicesDep, allow
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES, Moment
-from api.schemas.reads.audit import AuditEventPageOut, AuditVerificationOut
+from api.schemas.reads.audit import AuditEventOut, AuditEventPageOut, AuditVerificationOut
 from application.context import Actor
 from domain.clock import utc
 from domain.vocabulary import Role
@@ -21,10 +23,11 @@ router = APIRouter(prefix="/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
 Auditor = Annotated[Actor, Depends(allow(Role.AUDITOR, Role.MANAGEMENT, Role.BOARD))]
 
 
-@router.get("/events", response_model=AuditEventPageOut)
+@router.get("/events", response_model=AuditEventPageOut, responses=CSV_RESPONSE)
 def audit_events(
     _: Auditor,
     read_models: ReadModelsDep,
+    fmt: FormatDep,
     aggregate_id: UUID | None = None,
     type: str | None = None,
     actor: Annotated[str | None, Query(description="The acting principal")] = None,
@@ -36,7 +39,7 @@ def audit_events(
     cursor: Cursor = None,
     min_position: MinPositionQuery = None,
     x_min_position: MinPositionHeader = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     """Every event of every log with its metadata, oldest (or newest) first."""
     wait_for_position(read_models, AUDIT, min_position or x_min_position)
     where = AuditFilter(
@@ -47,12 +50,11 @@ def audit_events(
         since=utc(since) if since else None,
         until=utc(until) if until else None,
     )
-    events, next_key = read_models.audit_events(
-        where,
-        newest_first=order == "desc",
-        limit=limit,
-        after=decode_cursor(cursor, str, str, int),
-    )
+    fetch = partial(read_models.audit_events, where, newest_first=order == "desc")
+    after = decode_cursor(cursor, str, str, int)
+    if fmt.csv:
+        return csv_response(AuditEventOut, fetch, after=after, fmt=fmt, name="audit-events")
+    events, next_key = fetch(limit=limit, after=after)
     return {
         "events": events,
         "next_cursor": encode_cursor(next_key),

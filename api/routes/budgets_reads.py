@@ -4,15 +4,17 @@ No `from __future__ import annotations`: FastAPI reads these annotations.
 """
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
 from api.deps import Caller, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES
-from api.schemas.reads.budgets import BudgetDashboardOut, BudgetPageOut
+from api.schemas.reads.budgets import BudgetDashboardOut, BudgetListItemOut, BudgetPageOut
 from domain.budget import (
     FIRST_FISCAL_YEAR,
     LAST_FISCAL_YEAR,
@@ -70,10 +72,11 @@ def budgets_dashboard(
     }
 
 
-@router.get("/budgets", response_model=BudgetPageOut)
+@router.get("/budgets", response_model=BudgetPageOut, responses=CSV_RESPONSE)
 def list_budgets(
     _: Caller,
     read_models: ReadModelsDep,
+    fmt: FormatDep,
     fiscal_year: FiscalYearQuery = None,
     department: Department | None = None,
     status: BudgetStatus | None = None,
@@ -82,7 +85,7 @@ def list_budgets(
     cursor: Cursor = None,
     min_position: MinPositionQuery = None,
     x_min_position: MinPositionHeader = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     """Budgets from the read model (it may lag: see min_position), by fiscal year and
     department; every year unless `fiscal_year` is given."""
     wait_for_position(read_models, BUDGETS, min_position or x_min_position)
@@ -92,9 +95,11 @@ def list_budgets(
         status=status.value if status else None,
         control=control.value if control else None,
     )
-    items, next_key = read_models.budgets(
-        budget_listing(filters), limit=limit, after=decode_cursor(cursor, int, str, str)
-    )
+    fetch = partial(read_models.budgets, budget_listing(filters))
+    after = decode_cursor(cursor, int, str, str)
+    if fmt.csv:
+        return csv_response(BudgetListItemOut, fetch, after=after, fmt=fmt, name="budgets")
+    items, next_key = fetch(limit=limit, after=after)
     return {
         "items": items,
         "next_cursor": encode_cursor(next_key),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.commands import CommandRoutes
 from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
 from api.deps import Caller, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES, Moment
@@ -27,7 +29,7 @@ from api.schemas.complaints import (
     ComplaintRespondRequest,
 )
 from api.schemas.customers import ReasonRequest
-from api.schemas.reads.complaints import ComplaintPageOut
+from api.schemas.reads.complaints import ComplaintListItemOut, ComplaintPageOut
 from application.complaints import Complaints
 from domain.clock import utc
 from domain.complaint import Complaint, ComplaintStatus
@@ -62,10 +64,11 @@ routes.on("/resume", "resume_complaint", CS)
 routes.on("/withdraw", "withdraw_complaint", CS, body=ReasonRequest)
 
 
-@router.get("", response_model=ComplaintPageOut)
+@router.get("", response_model=ComplaintPageOut, responses=CSV_RESPONSE)
 def list_complaints(
     _: Caller,
     read_models: ReadModelsDep,
+    fmt: FormatDep,
     status: ComplaintStatus | None = None,
     channel: ServiceChannel | None = None,
     category: ComplaintCategory | None = None,
@@ -78,7 +81,7 @@ def list_complaints(
     cursor: Cursor = None,
     min_position: MinPositionQuery = None,
     x_min_position: MinPositionHeader = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     """Complaints from the read model (it may lag: see min_position), oldest first."""
     wait_for_position(read_models, COMPLAINTS, min_position or x_min_position)
     filters = ComplaintFilter(
@@ -94,9 +97,11 @@ def list_complaints(
         status=status.value if status else None,
         customer_id=str(customer_id) if customer_id else None,
     )
-    items, next_key = read_models.complaints(
-        listing, limit=limit, after=decode_cursor(cursor, str, str), now=datetime.now(UTC)
-    )
+    fetch = partial(read_models.complaints, listing, now=datetime.now(UTC))
+    after = decode_cursor(cursor, str, str)
+    if fmt.csv:
+        return csv_response(ComplaintListItemOut, fetch, after=after, fmt=fmt, name="complaints")
+    items, next_key = fetch(limit=limit, after=after)
     return {
         "items": items,
         "next_cursor": encode_cursor(next_key),

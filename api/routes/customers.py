@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.commands import CommandRoutes
 from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
 from api.deps import Caller, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES, Moment
@@ -23,7 +25,7 @@ from api.schemas.customers import (
     CustomerSurveyRequest,
     ReasonRequest,
 )
-from api.schemas.reads.customers import CustomerPageOut
+from api.schemas.reads.customers import CustomerListItemOut, CustomerPageOut
 from application.customers import Customers
 from domain.clock import utc
 from domain.customer import Customer, CustomerStatus
@@ -62,10 +64,11 @@ routes.on("/reactivate", "reactivate_customer", OPERATIONS, body=ReasonRequest)
 routes.on("/erase", "erase_customer", CUSTOMER_SERVICE, Role.MANAGEMENT, body=ReasonRequest)
 
 
-@router.get("", response_model=CustomerPageOut)
+@router.get("", response_model=CustomerPageOut, responses=CSV_RESPONSE)
 def list_customers(
     _: Caller,
     read_models: ReadModelsDep,
+    fmt: FormatDep,
     status: CustomerStatus | None = None,
     channel: AcquisitionChannel | None = None,
     campaign: str | None = None,
@@ -78,7 +81,7 @@ def list_customers(
     cursor: Cursor = None,
     min_position: MinPositionQuery = None,
     x_min_position: MinPositionHeader = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     """Customers from the read model (it may lag: see min_position), oldest first."""
     wait_for_position(read_models, CUSTOMERS, min_position or x_min_position)
     filters = CustomerFilter(
@@ -94,9 +97,10 @@ def list_customers(
         tier=tier.value if tier else None,
         text=q,
     )
-    items, next_key = read_models.customers(
-        listing, limit=limit, after=decode_cursor(cursor, str, str)
-    )
+    fetch, after = partial(read_models.customers, listing), decode_cursor(cursor, str, str)
+    if fmt.csv:
+        return csv_response(CustomerListItemOut, fetch, after=after, fmt=fmt, name="customers")
+    items, next_key = fetch(limit=limit, after=after)
     return {
         "items": items,
         "next_cursor": encode_cursor(next_key),

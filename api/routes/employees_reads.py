@@ -7,17 +7,23 @@ principal reads them.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
 from api.deps import Caller, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.problems import Problem
 from api.schemas.common import PROBLEM_RESPONSES, Day
-from api.schemas.reads.employees import EmployeePageOut, WorkforceDashboardOut
+from api.schemas.reads.employees import (
+    EmployeeListItemOut,
+    EmployeePageOut,
+    WorkforceDashboardOut,
+)
 from domain.employee import CYCLE_PATTERN, EmployeeStatus
 from domain.vocabulary import Department
 from projections.queries.employees import WorkforceFilter, employee_listing
@@ -108,10 +114,13 @@ def workforce_dashboard(
     }
 
 
-@router.get("/employees", tags=["employees"], response_model=EmployeePageOut)
+@router.get(
+    "/employees", tags=["employees"], response_model=EmployeePageOut, responses=CSV_RESPONSE
+)
 def list_employees(
     _: Caller,
     read_models: ReadModelsDep,
+    fmt: FormatDep,
     department: Department | None = None,
     status: EmployeeStatus | None = None,
     manager_id: UUID | None = None,
@@ -126,7 +135,7 @@ def list_employees(
     cursor: Cursor = None,
     min_position: MinPositionQuery = None,
     x_min_position: MinPositionHeader = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     """Employees from the read model (it may lag: see min_position), in hire order."""
     wait_for_position(read_models, EMPLOYEES, min_position or x_min_position)
     _check_order(hired_from, hired_until, ("hired_from", "hired_until"))
@@ -139,7 +148,10 @@ def list_employees(
         hired_until=hired_until,
         text=q,
     )
-    items, next_key = read_models.employees(listing, limit=limit, after=_after(cursor))
+    fetch, after = partial(read_models.employees, listing), _after(cursor)
+    if fmt.csv:
+        return csv_response(EmployeeListItemOut, fetch, after=after, fmt=fmt, name="employees")
+    items, next_key = fetch(limit=limit, after=after)
     return {
         "items": items,
         "next_cursor": encode_cursor(next_key),

@@ -6,15 +6,17 @@ judged when asked. Every authenticated role reads.
 """
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
 from api.deps import Caller, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES
-from api.schemas.reads.risks import RiskDashboardOut, RiskPageOut
+from api.schemas.reads.risks import RiskDashboardOut, RiskListItemOut, RiskPageOut
 from domain.risk import RiskCategory, RiskLevel, RiskStatus
 from domain.vocabulary import Department
 from projections.queries.read_models import RISKS
@@ -70,10 +72,11 @@ def risks_dashboard(
     return {**dashboard, "processed": read_models.processed(RISKS)}
 
 
-@router.get("/risks", response_model=RiskPageOut)
+@router.get("/risks", response_model=RiskPageOut, responses=CSV_RESPONSE)
 def list_risks(
     _: Caller,
     read_models: ReadModelsDep,
+    fmt: FormatDep,
     status: RiskStatus | None = None,
     level: Annotated[
         RiskLevel | None,
@@ -89,7 +92,7 @@ def list_risks(
     cursor: Cursor = None,
     min_position: MinPositionQuery = None,
     x_min_position: MinPositionHeader = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     """Risks from the read model (it may lag: see min_position), oldest first."""
     wait_for_position(read_models, RISKS, min_position or x_min_position)
     listing = risk_listing(
@@ -97,12 +100,11 @@ def list_risks(
         status=status.value if status else None,
         text=q,
     )
-    items, next_key = read_models.risks(
-        listing,
-        limit=limit,
-        after=decode_cursor(cursor, str, str),
-        today=datetime.now(UTC).date(),
-    )
+    fetch = partial(read_models.risks, listing, today=datetime.now(UTC).date())
+    after = decode_cursor(cursor, str, str)
+    if fmt.csv:
+        return csv_response(RiskListItemOut, fetch, after=after, fmt=fmt, name="risks")
+    items, next_key = fetch(limit=limit, after=after)
     return {
         "items": items,
         "next_cursor": encode_cursor(next_key),
