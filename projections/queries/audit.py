@@ -5,7 +5,7 @@ each log's hash chain from the event store.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,8 +53,9 @@ def verify_log(
 def _chain_problem(
     app: OpsApplication, store: ReadModelStore, result: LogVerification
 ) -> dict[str, Any] | None:
-    trail = _trail_hashes(store, app.name)
-    expected = iter(sorted(trail))
+    """The first break between the event store and the trail; both are read a page
+    at a time, side by side."""
+    expected = _trail_hashes(store, app.name, result.projected_up_to)
     previous, last = GENESIS, 0
     while last < result.projected_up_to:
         page = app.recorder.select_notifications(
@@ -63,32 +64,30 @@ def _chain_problem(
         if not page:
             break
         for notification in page:
-            problem = _check(notification, next(expected, None), trail, previous, app.name)
+            row = next(expected, None)
+            problem = _check(notification, row, previous, app.name)
             if problem is not None:
                 return _named(problem, notification, store)
-            previous = trail[notification.id]
+            assert row is not None
+            previous = row[1]
             result.verified += 1
         last = page[-1].id
     left_over = next(expected, None)
     if left_over is not None:
-        return _problem("missing", app.name, left_over)
+        return _problem("missing", app.name, left_over[0])
     if last < result.projected_up_to:
         return _problem("truncated", app.name, last + 1)
     return None
 
 
 def _check(
-    notification: Notification,
-    expected: int | None,
-    trail: dict[int, str],
-    previous: str,
-    log: str,
+    notification: Notification, expected: tuple[int, str] | None, previous: str, log: str
 ) -> dict[str, Any] | None:
-    if expected is not None and expected < notification.id:
-        return _problem("missing", log, expected)
-    if expected is None or expected > notification.id:
+    if expected is not None and expected[0] < notification.id:
+        return _problem("missing", log, expected[0])
+    if expected is None or expected[0] > notification.id:
         return _problem("unexpected", log, notification.id)
-    if trail[notification.id] != chain_hash(previous, log, notification):
+    if expected[1] != chain_hash(previous, log, notification):
         return _problem("altered", log, notification.id)
     return None
 
@@ -111,9 +110,21 @@ def _named(
     return problem
 
 
-def _trail_hashes(store: ReadModelStore, log: str) -> dict[int, str]:
-    rows = store.read("SELECT position, chain_hash FROM audit_events WHERE log = ?", (log,))
-    return {int(row["position"]): str(row["chain_hash"]) for row in rows}
+def _trail_hashes(store: ReadModelStore, log: str, up_to: int) -> Iterator[tuple[int, str]]:
+    """(position, chain hash) of the trail's rows of ``log`` up to ``up_to`` in order,
+    a page at a time (rows projected meanwhile are left for the next check)."""
+    after = 0
+    while True:
+        rows = store.read(
+            "SELECT position, chain_hash FROM audit_events WHERE log = ? AND position > ? "
+            "AND position <= ? ORDER BY position LIMIT ?",
+            (log, after, up_to, VERIFY_PAGE),
+        )
+        for row in rows:
+            yield int(row["position"]), str(row["chain_hash"])
+        if len(rows) < VERIFY_PAGE:
+            return
+        after = int(rows[-1]["position"])
 
 
 def _problem(kind: str, log: str, position: int) -> dict[str, Any]:

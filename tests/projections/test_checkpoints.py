@@ -12,8 +12,10 @@ import pytest
 
 from application.services import Services
 from application.store import StoreConfig
+from projections import checkpoints as checkpoints_module
 from projections.audit import AuditTrail
 from projections.checkpoints import Checkpointer
+from projections.queries import audit as audit_queries
 from projections.queries.read_models import ReadModels
 from projections.runner import Checkpointing, ProjectionRunner
 from projections.signing import Signer, generate_key_file, parse_public_key
@@ -217,3 +219,23 @@ def test_the_checkpointer_is_due_by_events_or_by_time() -> None:
     assert taken == [0.0]
     job.tick(1)
     assert taken == [0.0, 120.0]
+
+
+def test_verify_reads_a_page_at_a_time(
+    services: Services,
+    store_config: StoreConfig,
+    signing_runner: ProjectionRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(audit_queries, "VERIFY_PAGE", 2)
+    monkeypatch.setattr(checkpoints_module, "WALK_PAGE", 2)
+    ids = signed_history(services, signing_runner)
+    assert all(problems(signing_runner, services, app.name) == [] for app in services.all())
+    tampering.delete_tail(
+        store_config, signing_runner.store("audit"), "customers", ids["customers"][-2]
+    )
+    delete_event(store_config, "customers", ids["customers"][5])
+    assert problems(signing_runner, services, "customers") == [
+        ("missing", ids["customers"][5]),
+        ("truncated", ids["customers"][-2]),
+    ]
