@@ -137,7 +137,9 @@ def _run_projections(args: argparse.Namespace) -> int:
     store = settings.store()
     print(f"opsledger: store = {store.describe()}", file=sys.stderr)
     services = Services.open(store)
-    runner = ProjectionRunner(services, store, all_projections(services))
+    runner = ProjectionRunner(
+        services, store, all_projections(services), checkpointing=settings.checkpointing()
+    )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

@@ -58,7 +58,10 @@ class AuditProblemOut(ReadOut):
 class AuditLogCheckOut(ReadOut):
     verified_events: int = Field(description="Events whose hash matched, from the first on")
     projected_up_to: str = Field(description="How far the trail reaches in this log, `log:n`")
-    problems: list[AuditProblemOut] = Field(description="The first break, if any")
+    problems: list[AuditProblemOut] = Field(
+        description="The first break against the trail and the first against the checkpoints, "
+        "if any, by position"
+    )
 
 
 class AuditVerificationOut(ReadOut):
