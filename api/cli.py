@@ -7,7 +7,8 @@ import socket
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError
@@ -17,8 +18,11 @@ from api.settings import Settings
 from api.tokens import TokenStore
 from application.store import InvalidDatabaseUrl
 from domain.vocabulary import Role
+from projections.signing import BadKey
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     from application.services import Services
     from projections.runner import ProjectionRunner
 
@@ -133,7 +137,9 @@ def _run_projections(args: argparse.Namespace) -> int:
     store = settings.store()
     print(f"opsledger: store = {store.describe()}", file=sys.stderr)
     services = Services.open(store)
-    runner = ProjectionRunner(services, store, all_projections(services))
+    runner = ProjectionRunner(
+        services, store, all_projections(services), checkpointing=settings.checkpointing()
+    )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -192,6 +198,159 @@ def _rebuild_projections(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_runner(settings: Settings) -> tuple[Services, ProjectionRunner]:
+    """The services and a runner of the audit trail alone, caught up."""
+    from application.services import Services
+    from projections.audit import AuditTrail
+    from projections.runner import ProjectionRunner
+
+    store = settings.store()
+    services = Services.open(store)
+    apps = services.all()
+    runner = ProjectionRunner(
+        services, store, [AuditTrail([app.name for app in apps])], checkpointing=None
+    )
+    runner.signer = settings.signer()
+    runner.catch_up()
+    return services, runner
+
+
+def _audit_keygen(args: argparse.Namespace) -> int:
+    from projections.signing import Signer, generate_key_file
+
+    if args.out.exists():
+        print(f"opsledger: {args.out} exists; not overwriting a key", file=sys.stderr)
+        return 2
+    signer = Signer(generate_key_file(args.out))
+    print(signer.public_key)
+    print(f"opsledger: wrote {args.out}; fingerprint {signer.fingerprint}", file=sys.stderr)
+    return 0
+
+
+def _audit_checkpoint(args: argparse.Namespace) -> int:
+    settings = Settings()
+    if settings.audit_key is None:
+        print("opsledger: set OPSLEDGER_AUDIT_KEY to the key file", file=sys.stderr)
+        return 2
+    services, runner = _audit_runner(settings)
+    try:
+        if not _audit_intact(runner, services):
+            return 2
+        for c in runner.checkpoint():
+            print(f"{c.log}:{c.position} {c.chain_hash} {c.signed_at}")
+    finally:
+        runner.close()
+        services.close()
+    return 0
+
+
+def _audit_export(args: argparse.Namespace) -> int:
+    from projections.export import ExportRange, ExportRefused, export_bundle
+
+    settings = Settings()
+    signer = settings.signer()
+    if signer is None:
+        print("opsledger: set OPSLEDGER_AUDIT_KEY: the bundle is signed", file=sys.stderr)
+        return 2
+    services, runner = _audit_runner(settings)
+    try:
+        where = ExportRange(since=args.since, until=args.until, log=args.log)
+        manifest = export_bundle(
+            args.out, services.all(), runner.store("audit"), runner.checkpoints, signer, where
+        )
+    except ExportRefused as error:
+        print(f"opsledger: not exporting: {error}", file=sys.stderr)
+        return 2
+    finally:
+        runner.close()
+        services.close()
+    total = sum(manifest["events"].values())
+    print(f"opsledger: wrote {args.out}: {total} events, {manifest['checkpoints']} checkpoints")
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from projections.signing import parse_public_key
+
+    try:
+        key = parse_public_key(_key_text(args.public_key)) if args.public_key else None
+    except (BadKey, OSError) as error:
+        print(f"opsledger: {error}", file=sys.stderr)
+        return 2
+    if args.file is not None:
+        if key is None:
+            print("opsledger: a bundle is verified with --public-key KEY", file=sys.stderr)
+            return 2
+        return _verify_bundle(args.file, key)
+    settings = Settings()
+    services, runner = _audit_runner(settings)
+    try:
+        from projections.queries.read_models import ReadModels
+
+        broken = False
+        for result in ReadModels.of(runner).verify_audit(services.all(), key):
+            for p in result.problems:
+                broken = True
+                print(f"{p['log']}:{p['position']} {p['kind']}: {p['detail']}")
+            if not result.problems:
+                print(f"{result.log}: intact ({result.verified} events)")
+    finally:
+        runner.close()
+        services.close()
+    return 1 if broken else 0
+
+
+def _key_text(value: str) -> str:
+    """A public key given as text, or as the path of a file holding it."""
+    return value if value.startswith("ed25519:") else Path(value).read_text()
+
+
+def _verify_bundle(path: Path, key: Ed25519PublicKey) -> int:
+    from projections.bundle import verify_bundle
+
+    try:
+        report = verify_bundle(path, key)
+    except OSError as error:
+        print(f"opsledger: {error}", file=sys.stderr)
+        return 2
+    for p in report.problems:
+        where = f" {p['log']}:{p['position']}" if "log" in p else ""
+        print(f"line {p['line']}{where} {p['kind']}: {p['detail']}")
+    events = sum(report.events.values())
+    status = "intact" if report.intact else "ALTERED"
+    print(f"{path}: {status} ({events} events, {report.checkpoints} checkpoints)")
+    return 0 if report.intact else 1
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _audit_parser(commands: Any) -> None:
+    audit = commands.add_parser("audit", help="sign, export and verify the audit trail")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    keygen = audit_commands.add_parser("keygen", help="make the Ed25519 signing key")
+    keygen.add_argument("--out", type=Path, required=True, help="the private key file to write")
+    keygen.set_defaults(run=_audit_keygen)
+    checkpoint = audit_commands.add_parser("checkpoint", help="sign every log's chain head")
+    checkpoint.set_defaults(run=_audit_checkpoint)
+    export = audit_commands.add_parser("export", help="write a signed bundle of the trail")
+    export.add_argument("--out", type=Path, required=True)
+    export.add_argument("--since", type=_moment, help="events at or after (ISO 8601)")
+    export.add_argument("--until", type=_moment, help="events before (ISO 8601)")
+    export.add_argument("--log", help="one log only")
+    export.set_defaults(run=_audit_export)
+    verify = audit_commands.add_parser(
+        "verify", help="verify a bundle offline (FILE), or the live store (no FILE)"
+    )
+    verify.add_argument("file", type=Path, nargs="?", metavar="FILE")
+    verify.add_argument(
+        "--public-key", metavar="KEY", help="ed25519:<base64> as /audit/checkpoints shows it"
+    )
+    verify.set_defaults(run=_audit_verify)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="opsledger", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -238,6 +397,7 @@ def parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="rebuild the audit trail even if it fails verification"
     )
     rebuild.set_defaults(run=_rebuild_projections)
+    _audit_parser(commands)
     return top
 
 
@@ -247,6 +407,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.run(args)
     except (InvalidDatabaseUrl, OperationalError, InterfaceError, PoolTimeout) as error:
         print(f"opsledger: the store cannot be used: {error}", file=sys.stderr)
+        return 2
+    except BadKey as error:
+        print(f"opsledger: the audit key cannot be used: {error}", file=sys.stderr)
         return 2
     return code
 

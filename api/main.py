@@ -53,7 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("store: %s", store.describe())
         services = Services.open(store)
-        runner = ProjectionRunner(services, store, all_projections(services))
+        runner = ProjectionRunner(
+            services, store, all_projections(services), checkpointing=settings.checkpointing()
+        )
         for application in services.all():
             application.on_saved = runner.nudge
         app.state.services, app.state.projections = services, runner

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from application.store import StoreConfig
+from projections.runner import Checkpointing
+from projections.signing import Signer
 
 
 class Settings(BaseSettings):
@@ -29,6 +31,24 @@ class Settings(BaseSettings):
     runs them apart (the server still serves the read models)."""
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
+    audit_key: Path | None = None
+    """The Ed25519 private key file that signs checkpoints and bundles
+    (`opsledger audit keygen` makes one); absent = no signing."""
+    checkpoint_every_events: int = 1000
+    """The projection worker signs the chain heads after this many new events..."""
+    checkpoint_minutes: float = 60.0
+    """... or after this many minutes with new events, whichever comes first."""
+
+    def signer(self) -> Signer | None:
+        return Signer.from_file(self.audit_key) if self.audit_key else None
+
+    def checkpointing(self) -> Checkpointing | None:
+        signer = self.signer()
+        if signer is None:
+            return None
+        return Checkpointing(
+            signer, every_events=self.checkpoint_every_events, minutes=self.checkpoint_minutes
+        )
 
     def store(self) -> StoreConfig:
         return StoreConfig(

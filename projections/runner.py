@@ -16,8 +16,10 @@ from psycopg import sql
 from application.base import OpsApplication
 from application.services import Services
 from application.store import StoreConfig
+from projections.checkpoints import Checkpoint, Checkpointer, CheckpointStore, take_checkpoints
 from projections.lock import ProjectionLock
 from projections.projection import Delivery, Projection
+from projections.signing import Signer
 from projections.store import REBUILD, ReadCursor, ReadModelStore, discard_shadow
 
 log = logging.getLogger("opsledger.projections")
@@ -28,6 +30,16 @@ IDLE_WAIT = 0.2
 POSTGRES_IDLE_WAIT = 5.0
 """Seconds between polls on PostgreSQL, a fallback: NOTIFY wakes the runner."""
 LISTEN_RETRY = 1.0
+
+
+@dataclass(frozen=True)
+class Checkpointing:
+    """Sign the audit trail's heads with ``signer`` every ``every_events`` events
+    or every ``minutes``, whichever comes first."""
+
+    signer: Signer
+    every_events: int = 1000
+    minutes: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,7 @@ class ProjectionRunner:
         projections: Sequence[Projection],
         *,
         poll_interval: float | None = None,
+        checkpointing: Checkpointing | None = None,
     ) -> None:
         self.config = config
         self.apps = {app.name: app for app in services.all()}
@@ -54,6 +67,9 @@ class ProjectionRunner:
         self.locks = {p.name: ProjectionLock(config, p.name) for p in self.projections}
         for projection in self.projections:
             self.stores[projection.name].create_tables(projection.tables)
+        self.checkpoints = CheckpointStore(config)
+        self.signer = checkpointing.signer if checkpointing else None
+        self.checkpointer = self._checkpointer(checkpointing)
         if poll_interval is None:
             poll_interval = POSTGRES_IDLE_WAIT if config.postgres is not None else IDLE_WAIT
         self.poll_interval = poll_interval
@@ -70,6 +86,26 @@ class ProjectionRunner:
 
     def store(self, name: str) -> ReadModelStore:
         return self.stores[name]
+
+    # Signed checkpoints.
+
+    def _checkpointer(self, checkpointing: Checkpointing | None) -> Checkpointer | None:
+        if checkpointing is None or "audit" not in self.stores:
+            return None
+        return Checkpointer(
+            self.checkpoint,
+            every_events=checkpointing.every_events,
+            minutes=checkpointing.minutes,
+        )
+
+    def checkpoint(self) -> list[Checkpoint]:
+        """Sign the audit trail's head of every log not signed yet."""
+        if self.signer is None:
+            raise RuntimeError("no audit key: set OPSLEDGER_AUDIT_KEY")
+        audit = self.projection("audit")
+        return take_checkpoints(
+            self.stores["audit"], self.checkpoints, self.signer, list(audit.sources)
+        )
 
     # Catching up.
 
@@ -231,8 +267,17 @@ class ProjectionRunner:
             except Exception:  # keep projecting: a store hiccup must not end the runner
                 log.exception("projection runner: catching up failed; retrying")
                 applied = 0
+            self._tick_checkpoints(applied)
             if not applied:
                 self._wake.wait(self.poll_interval)
+
+    def _tick_checkpoints(self, applied: int) -> None:
+        if self.checkpointer is None:
+            return
+        try:
+            self.checkpointer.tick(applied)
+        except Exception:  # a checkpoint missed now is taken at the next tick
+            log.exception("projection runner: signing checkpoints failed; retrying")
 
     def _heads(self) -> dict[str, int]:
         """The last position of every log a projection follows."""
@@ -321,5 +366,6 @@ class ProjectionRunner:
         self.stop()
         for store in self.stores.values():
             store.close()
+        self.checkpoints.close()
         for lock in self.locks.values():
             lock.close()

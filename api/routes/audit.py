@@ -1,4 +1,4 @@
-"""/audit: the audit trail for auditors, and the tamper check."""
+"""/audit: the audit trail for auditors, the tamper check and the signed checkpoints."""
 
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -11,7 +11,12 @@ from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
 from api.deps import ReadModelsDep, ServicesDep, allow
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES, Moment
-from api.schemas.reads.audit import AuditEventOut, AuditEventPageOut, AuditVerificationOut
+from api.schemas.reads.audit import (
+    AuditCheckpointsOut,
+    AuditEventOut,
+    AuditEventPageOut,
+    AuditVerificationOut,
+)
 from application.context import Actor
 from domain.clock import utc
 from domain.vocabulary import Role
@@ -64,7 +69,8 @@ def audit_events(
 
 @router.get("/verify", response_model=AuditVerificationOut)
 def audit_verify(_: Auditor, read_models: ReadModelsDep, services: ServicesDep) -> dict[str, Any]:
-    """Recompute every log's hash chain from the event store and compare it with the trail."""
+    """Recompute every log's hash chain from the event store and compare it with the trail
+    and with every signed checkpoint."""
     results = read_models.verify_audit(services.all())
     intact = all(not r.problems for r in results)
     return {
@@ -77,4 +83,17 @@ def audit_verify(_: Auditor, read_models: ReadModelsDep, services: ServicesDep) 
             }
             for r in results
         },
+    }
+
+
+@router.get("/checkpoints", response_model=AuditCheckpointsOut)
+def audit_checkpoints(
+    _: Auditor, read_models: ReadModelsDep, log: str | None = None
+) -> dict[str, Any]:
+    """Every signed checkpoint of each log's chain head, oldest first, with the audit key."""
+    signer = read_models.signer
+    return {
+        "public_key": signer.public_key if signer else None,
+        "fingerprint": signer.fingerprint if signer else None,
+        "checkpoints": [c.as_dict() for c in read_models.checkpoints(log)],
     }

@@ -5,14 +5,17 @@ each log's hash chain from the event store.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import Notification
 
 from application.base import OpsApplication
 from projections.audit import GENESIS, chain_hash
+from projections.checkpoints import Checkpoint, check_checkpoints
 from projections.listing import Listing, page
 from projections.projection import utc_text
 from projections.store import ReadModelStore
@@ -28,52 +31,100 @@ class LogVerification:
     problems: list[dict[str, Any]] = field(default_factory=list)
 
 
-def verify_log(app: OpsApplication, store: ReadModelStore) -> LogVerification:
+def verify_log(
+    app: OpsApplication,
+    store: ReadModelStore,
+    checkpoints: Sequence[Checkpoint] = (),
+    trusted: Ed25519PublicKey | None = None,
+) -> LogVerification:
     """Recompute ``app``'s chain from the event store and compare it with the trail,
-    up to where the trail has been projected; stop at the first break."""
+    up to where the trail has been projected, and with each signed checkpoint
+    (signatures checked under ``trusted``, or the key each names); the first break
+    of each check."""
     result = LogVerification(log=app.name, projected_up_to=store.position(app.name))
-    trail = _trail_hashes(store, app.name)
-    expected = iter(sorted(trail))
-    previous, position = GENESIS, 0
-    while position < result.projected_up_to:
+    chain = _chain_problem(app, store, result)
+    signed = check_checkpoints(app, list(checkpoints), trusted)
+    result.problems = sorted(
+        (p for p in (chain, signed) if p is not None), key=lambda p: int(p["position"])
+    )
+    return result
+
+
+def _chain_problem(
+    app: OpsApplication, store: ReadModelStore, result: LogVerification
+) -> dict[str, Any] | None:
+    """The first break between the event store and the trail; both are read a page
+    at a time, side by side."""
+    expected = _trail_hashes(store, app.name, result.projected_up_to)
+    previous, last = GENESIS, 0
+    while last < result.projected_up_to:
         page = app.recorder.select_notifications(
-            start=position, limit=VERIFY_PAGE, stop=result.projected_up_to, inclusive_of_start=False
+            start=last, limit=VERIFY_PAGE, stop=result.projected_up_to, inclusive_of_start=False
         )
         if not page:
             break
         for notification in page:
-            problem = _check(notification, next(expected, None), trail, previous, app.name)
+            row = next(expected, None)
+            problem = _check(notification, row, previous, app.name)
             if problem is not None:
-                result.problems.append(problem)
-                return result
-            previous = trail[notification.id]
+                return _named(problem, notification, store)
+            assert row is not None
+            previous = row[1]
             result.verified += 1
-        position = page[-1].id
+        last = page[-1].id
     left_over = next(expected, None)
     if left_over is not None:
-        result.problems.append(_problem("missing", app.name, left_over))
-    return result
+        return _problem("missing", app.name, left_over[0])
+    if last < result.projected_up_to:
+        return _problem("truncated", app.name, last + 1)
+    return None
 
 
 def _check(
-    notification: Notification,
-    expected: int | None,
-    trail: dict[int, str],
-    previous: str,
-    log: str,
+    notification: Notification, expected: tuple[int, str] | None, previous: str, log: str
 ) -> dict[str, Any] | None:
-    if expected is not None and expected < notification.id:
-        return _problem("missing", log, expected)
-    if expected is None or expected > notification.id:
+    if expected is not None and expected[0] < notification.id:
+        return _problem("missing", log, expected[0])
+    if expected is None or expected[0] > notification.id:
         return _problem("unexpected", log, notification.id)
-    if trail[notification.id] != chain_hash(previous, log, notification):
+    if expected[1] != chain_hash(previous, log, notification):
         return _problem("altered", log, notification.id)
     return None
 
 
-def _trail_hashes(store: ReadModelStore, log: str) -> dict[int, str]:
-    rows = store.read("SELECT position, chain_hash FROM audit_events WHERE log = ?", (log,))
-    return {int(row["position"]): str(row["chain_hash"]) for row in rows}
+def _named(
+    problem: dict[str, Any], notification: Notification, store: ReadModelStore
+) -> dict[str, Any]:
+    """An event that differs from the trail's at its position: the trail's own event
+    altered, one of its events moved here (reordered), or one it never saw (inserted)."""
+    if problem["kind"] != "altered":
+        return problem
+    rows = store.read(
+        "SELECT position FROM audit_events WHERE log = ? AND aggregate_id = ? AND version = ?",
+        (problem["log"], str(notification.originator_id), notification.originator_version),
+    )
+    if not rows:
+        return _problem("unexpected", problem["log"], notification.id)
+    if int(rows[0]["position"]) != notification.id:
+        return _problem("reordered", problem["log"], notification.id)
+    return problem
+
+
+def _trail_hashes(store: ReadModelStore, log: str, up_to: int) -> Iterator[tuple[int, str]]:
+    """(position, chain hash) of the trail's rows of ``log`` up to ``up_to`` in order,
+    a page at a time (rows projected meanwhile are left for the next check)."""
+    after = 0
+    while True:
+        rows = store.read(
+            "SELECT position, chain_hash FROM audit_events WHERE log = ? AND position > ? "
+            "AND position <= ? ORDER BY position LIMIT ?",
+            (log, after, up_to, VERIFY_PAGE),
+        )
+        for row in rows:
+            yield int(row["position"]), str(row["chain_hash"])
+        if len(rows) < VERIFY_PAGE:
+            return
+        after = int(rows[-1]["position"])
 
 
 def _problem(kind: str, log: str, position: int) -> dict[str, Any]:
@@ -81,6 +132,8 @@ def _problem(kind: str, log: str, position: int) -> dict[str, Any]:
         "altered": "the stored event differs from the one projected into the audit trail",
         "missing": "an event in the audit trail is no longer in the event store",
         "unexpected": "the event store holds an event the audit trail never saw at this position",
+        "reordered": "the event stored here was projected into the trail at another position",
+        "truncated": "the event store ends before where the audit trail reached",
     }
     return {"kind": kind, "log": log, "position": position, "detail": explanations[kind]}
 
@@ -117,10 +170,11 @@ def list_events(
         before={"occurred_at": utc_text(where.until)},
     )
     rows, next_key = page(store, listing, limit=limit, after=after, descending=newest_first)
-    return [_event(row) for row in rows], next_key
+    return [trail_event(row) for row in rows], next_key
 
 
-def _event(row: dict[str, Any]) -> dict[str, Any]:
+def trail_event(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of the trail as /audit/events answers it."""
     return {
         "log": row["log"],
         "position": f"{row['log']}:{row['position']}",

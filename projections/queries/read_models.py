@@ -12,9 +12,12 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from application.base import OpsApplication
 from projections.audit import AuditTrail
 from projections.budgets import BudgetsView
+from projections.checkpoints import Checkpoint, CheckpointStore
 from projections.complaints import ComplaintsView
 from projections.customers import CustomersView
 from projections.employees import EmployeesView
@@ -32,6 +35,7 @@ from projections.queries.employees import WorkforceFilter, employee_item, workfo
 from projections.queries.risks import RiskFilter, risk_dashboard, risk_item
 from projections.risks import RisksView
 from projections.runner import ProjectionRunner
+from projections.signing import Signer
 from projections.store import ReadModelStore
 
 Key = tuple[Any, ...]
@@ -51,15 +55,25 @@ class ReadModels:
         stores: Mapping[str, ReadModelStore],
         follows: Mapping[str, tuple[str, ...]],
         nudge: Callable[[], None] = lambda: None,
+        checkpoints: CheckpointStore | None = None,
+        signer: Signer | None = None,
     ) -> None:
         self._stores = stores
+        self._checkpoints = checkpoints
+        self._signer = signer
         self._follows = follows
         self._nudge = nudge
 
     @classmethod
     def of(cls, runner: ProjectionRunner) -> ReadModels:
         """The read models ``runner`` keeps up to date (its live stores)."""
-        return cls(runner.stores, {p.name: p.sources for p in runner.projections}, runner.nudge)
+        return cls(
+            runner.stores,
+            {p.name: p.sources for p in runner.projections},
+            runner.nudge,
+            checkpoints=runner.checkpoints,
+            signer=runner.signer,
+        )
 
     # Positions.
 
@@ -149,6 +163,22 @@ class ReadModels:
             self._stores[AUDIT], where, newest_first=newest_first, limit=limit, after=after
         )
 
-    def verify_audit(self, logs: Iterable[OpsApplication]) -> list[LogVerification]:
-        """Each log's hash chain recomputed from its event store, against the trail."""
-        return [verify_log(app, self._stores[AUDIT]) for app in logs]
+    def verify_audit(
+        self, logs: Iterable[OpsApplication], trusted: Ed25519PublicKey | None = None
+    ) -> list[LogVerification]:
+        """Each log's hash chain recomputed from its event store, against the trail and
+        against every signed checkpoint (under ``trusted``, else the audit key when there
+        is one, else the key each checkpoint names)."""
+        if trusted is None and self._signer is not None:
+            trusted = self._signer.key.public_key()
+        return [
+            verify_log(app, self._stores[AUDIT], self.checkpoints(app.name), trusted)
+            for app in logs
+        ]
+
+    def checkpoints(self, log: str | None = None) -> list[Checkpoint]:
+        return self._checkpoints.all(log) if self._checkpoints else []
+
+    @property
+    def signer(self) -> Signer | None:
+        return self._signer

@@ -73,7 +73,7 @@ def customer_with_history(api: Api) -> tuple[str, dict[str, Any]]:
 
 
 def test_the_trail_is_for_auditors_management_and_the_board(api: Api) -> None:
-    for path in ("/audit/events", "/audit/verify"):
+    for path in ("/audit/events", "/audit/verify", "/audit/checkpoints"):
         for role in READERS:
             assert api.get(path, who=role).status_code == 200, (path, role)
         for role in OTHERS:
@@ -342,6 +342,12 @@ def test_verify_is_intact_then_reports_an_altered_event(
     ]
     assert problems[0]["detail"]
     assert all(body["logs"][log]["problems"] == [] for log in LOGS - {"customers"})
+
+
+def test_without_an_audit_key_there_are_no_checkpoints(api: Api) -> None:
+    customer_with_history(api)
+    body = api.get("/audit/checkpoints").json()
+    assert body == {"public_key": None, "fingerprint": None, "checkpoints": []}
 
 
 # Health.

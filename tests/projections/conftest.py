@@ -36,3 +36,14 @@ def runner(services: Services, store_config: StoreConfig) -> Iterator[Projection
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def environment(store_config: StoreConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``OPSLEDGER_*`` variables that point the command line at the store under test."""
+    monkeypatch.setenv("OPSLEDGER_DATA_DIR", str(store_config.data_dir))
+    monkeypatch.setenv("OPSLEDGER_POOL_SIZE", "1")
+    if store_config.database_url:
+        monkeypatch.setenv("OPSLEDGER_DATABASE_URL", store_config.database_url)
+    else:
+        monkeypatch.delenv("OPSLEDGER_DATABASE_URL", raising=False)

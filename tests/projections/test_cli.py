@@ -10,16 +10,6 @@ from application.store import StoreConfig
 from tests.projections.support import event_count, make_runner, mixed_history, rows
 
 
-@pytest.fixture
-def environment(store_config: StoreConfig, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPSLEDGER_DATA_DIR", str(store_config.data_dir))
-    monkeypatch.setenv("OPSLEDGER_POOL_SIZE", "1")
-    if store_config.database_url:
-        monkeypatch.setenv("OPSLEDGER_DATABASE_URL", store_config.database_url)
-    else:
-        monkeypatch.delenv("OPSLEDGER_DATABASE_URL", raising=False)
-
-
 def test_rebuild_the_audit_trail_from_the_command_line(
     services: Services,
     store_config: StoreConfig,

@@ -1,4 +1,5 @@
-"""GET /audit/events and GET /audit/verify: the audit trail and its tamper check."""
+"""GET /audit/events, /audit/verify and /audit/checkpoints: the audit trail, its tamper
+check and its signed checkpoints."""
 
 from __future__ import annotations
 
@@ -40,7 +41,15 @@ class AuditEventPageOut(ReadOut):
 
 
 class AuditProblemOut(ReadOut):
-    kind: Literal["altered", "missing", "unexpected"]
+    kind: Literal[
+        "altered",
+        "missing",
+        "unexpected",
+        "reordered",
+        "truncated",
+        "checkpoint_mismatch",
+        "bad_signature",
+    ]
     log: str
     position: int
     detail: str
@@ -49,9 +58,30 @@ class AuditProblemOut(ReadOut):
 class AuditLogCheckOut(ReadOut):
     verified_events: int = Field(description="Events whose hash matched, from the first on")
     projected_up_to: str = Field(description="How far the trail reaches in this log, `log:n`")
-    problems: list[AuditProblemOut] = Field(description="The first break, if any")
+    problems: list[AuditProblemOut] = Field(
+        description="The first break against the trail and the first against the checkpoints, "
+        "if any, by position"
+    )
 
 
 class AuditVerificationOut(ReadOut):
     status: Literal["intact", "altered"]
     logs: dict[str, AuditLogCheckOut] = Field(description="Log name -> its check")
+
+
+class AuditCheckpointOut(ReadOut):
+    log: str
+    position: int = Field(description="The log's position whose chain hash is signed")
+    chain_hash: str
+    signed_at: str = Field(description="When it was signed (UTC, ISO 8601), as signed")
+    public_key: str = Field(description="The signing key, `ed25519:<base64>`")
+    fingerprint: str = Field(description="SHA-256 (hex) of the raw public key")
+    signature: str = Field(
+        description="Base64 Ed25519 signature of `opsledger-checkpoint-v1|log|position|hash|time`"
+    )
+
+
+class AuditCheckpointsOut(ReadOut):
+    public_key: str | None = Field(description="The server's audit key (null: none configured)")
+    fingerprint: str | None
+    checkpoints: list[AuditCheckpointOut]
