@@ -8,7 +8,8 @@ of a list, a read model's positions, or a wait until it reaches a position.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from projections.budgets import BudgetsView
 from projections.complaints import ComplaintsView
 from projections.customers import CustomersView
 from projections.employees import EmployeesView
+from projections.history import History
 from projections.listing import Listing, page
 from projections.queries.audit import AuditFilter, LogVerification, list_events, verify_log
 from projections.queries.budgets import BudgetFilter, budget_dashboard, budget_items
@@ -51,15 +53,33 @@ class ReadModels:
         stores: Mapping[str, ReadModelStore],
         follows: Mapping[str, tuple[str, ...]],
         nudge: Callable[[], None] = lambda: None,
+        history: History | None = None,
     ) -> None:
         self._stores = stores
         self._follows = follows
         self._nudge = nudge
+        self._history = history
 
     @classmethod
     def of(cls, runner: ProjectionRunner) -> ReadModels:
-        """The read models ``runner`` keeps up to date (its live stores)."""
-        return cls(runner.stores, {p.name: p.sources for p in runner.projections}, runner.nudge)
+        """The read models ``runner`` keeps up to date (its live stores), and their past."""
+        follows = {p.name: p.sources for p in runner.projections}
+        return cls(runner.stores, follows, runner.nudge, History(runner))
+
+    @contextmanager
+    def as_of(self, moment: datetime, *names: str) -> Iterator[ReadModels]:
+        """The read models ``names`` as they stood at ``moment`` (everything recorded up
+        to then, nothing after), built from the logs by the same projections; for
+        reading inside the block."""
+        if self._history is None:
+            raise LookupError("these read models keep no history")
+        with self._history.stores(names, moment) as stores:
+            yield ReadModels(stores, {name: self._follows[name] for name in names})
+
+    def close(self) -> None:
+        """Discard the as-of stores built so far."""
+        if self._history is not None:
+            self._history.close()
 
     # Positions.
 
