@@ -167,6 +167,9 @@ def test_a_future_or_malformed_as_of_or_one_with_min_position_is_422(
         {"as_of": "yesterday"},
         {"as_of": "2025-02-30"},
         {"as_of": "1066-10-14"},
+        {"as_of": "9999-12-31"},
+        {"as_of": "2026-06-30T12:00:00+25:00"},
+        {"as_of": ""},
     ):
         assert_problem(api.get(path, params=params), 422, "invalid-request", fields=("as_of",))
     both = {"as_of": "2025-06-29", "min_position": "customers:0"}
