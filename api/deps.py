@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -84,6 +85,14 @@ def current_actor(
 Caller = Annotated[Actor, Depends(current_actor)]
 ServicesDep = Annotated[Services, Depends(get_services)]
 ReadModelsDep = Annotated[ReadModels, Depends(get_read_models)]
+
+
+def get_now() -> datetime:
+    """The moment read answers judge "now"-dependent figures at (tests override it)."""
+    return datetime.now(UTC)
+
+
+Now = Annotated[datetime, Depends(get_now)]
 RunnerDep = Annotated[ProjectionRunner, Depends(get_runner)]
 
 

@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            app.state.read_models.close()
             runner.close()
             services.close()
             app.state.tokens.close()

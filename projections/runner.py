@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from itertools import takewhile
 
 import psycopg
 from eventsourcing.persistence import IntegrityError
@@ -118,9 +120,12 @@ class ProjectionRunner:
         projection: Projection,
         store: ReadModelStore | None = None,
         heads: dict[str, int] | None = None,
+        *,
+        until: datetime | None = None,
     ) -> int:
         """Apply the events ``projection`` has not applied yet (to ``store``: by default
-        its live store); skip the logs whose ``heads`` it is known to have reached."""
+        its live store); skip the logs whose ``heads`` it is known to have reached.
+        With ``until``, stop in each log at its first event recorded after that moment."""
         store = store or self.stores[projection.name]
         applied = 0
         for source in projection.sources:
@@ -128,12 +133,17 @@ class ProjectionRunner:
                 (projection.name, source), -1
             ):
                 continue
-            while (page := self._next_page(projection, self.apps[source], store)) > 0:
+            app = self.apps[source]
+            while (page := self._next_page(projection, app, store, until)) > 0:
                 applied += page
         return applied
 
     def _next_page(
-        self, projection: Projection, app: OpsApplication, store: ReadModelStore | None = None
+        self,
+        projection: Projection,
+        app: OpsApplication,
+        store: ReadModelStore | None = None,
+        until: datetime | None = None,
     ) -> int:
         store = store or self.stores[projection.name]
         position = store.position(app.name)
@@ -144,13 +154,20 @@ class ProjectionRunner:
             if store is self.stores[projection.name]:
                 self._known[projection.name, app.name] = position
             return 0
-        deliveries = [Delivery(app.name, n, app.mapper.to_domain_event(n)) for n in notifications]
+        decoded: Iterator[Delivery] = (
+            Delivery(app.name, n, app.mapper.to_domain_event(n)) for n in notifications
+        )
+        if until is not None:  # a log's events are in the order they were recorded
+            decoded = takewhile(lambda d: d.event.timestamp <= until, decoded)
+        deliveries = list(decoded)
+        if not deliveries:
+            return 0
 
         def write(cursor: ReadCursor) -> None:
             projection.apply_page(cursor, deliveries)
 
         try:
-            fresh = store.apply_page(app.name, position, notifications[-1].id, write)
+            fresh = store.apply_page(app.name, position, deliveries[-1].position, write)
         except IntegrityError:
             if store.position(app.name) == position:
                 raise  # the projection itself broke a constraint: not a race
@@ -158,7 +175,7 @@ class ProjectionRunner:
         if not fresh:
             # Another runner applied this page first: its rows stand, ours rolled back.
             log.info("%s: page after %s:%d applied elsewhere", projection.name, app.name, position)
-        return len(notifications)
+        return len(deliveries)
 
     def rebuild(self, name: str) -> int:
         """Build one read model again from the whole history, beside the live one, and

@@ -3,15 +3,15 @@
 No `from __future__ import annotations`: FastAPI reads these annotations.
 """
 
-from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from api.as_of import AsOfQuery, dashboard_read_models
 from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
 from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
-from api.deps import Caller, ReadModelsDep
+from api.deps import Caller, Now, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES
 from api.schemas.reads.budgets import BudgetDashboardOut, BudgetListItemOut, BudgetPageOut
@@ -48,9 +48,11 @@ FiscalYearQuery = Annotated[
 def budgets_dashboard(
     _: Caller,
     read_models: ReadModelsDep,
+    now: Now,
     fiscal_year: FiscalYearQuery = None,
     department: Department | None = None,
     category: BudgetLineCategory | None = None,
+    as_of: AsOfQuery = None,
     min_position: MinPositionQuery = None,
     x_min_position: MinPositionHeader = None,
 ) -> dict[str, Any]:
@@ -58,18 +60,19 @@ def budgets_dashboard(
     and closed budgets): budget (planned plus approved adjustments), actual, variance,
     variance %, utilisation, burn index against the elapsed share of the year, forecast
     at year end, open warnings; the consolidated budget per stage; approval cycle times
-    (§7.1, §7.2). Without `fiscal_year`, the current year."""
-    wait_for_position(read_models, BUDGETS, min_position or x_min_position)
-    now = datetime.now(UTC)
-    filters = BudgetFilter(
-        fiscal_year=fiscal_year if fiscal_year is not None else now.year,
-        department=department.value if department else None,
-        category=category.value if category else None,
-    )
-    return {
-        **read_models.budgets_dashboard(filters, now),
-        "processed": read_models.processed(BUDGETS),
-    }
+    (§7.1, §7.2). Without `fiscal_year`, the current year (`as_of`'s year with it)."""
+    with dashboard_read_models(
+        read_models, (BUDGETS,), as_of=as_of, min_position=min_position or x_min_position, now=now
+    ) as (models, moment):
+        filters = BudgetFilter(
+            fiscal_year=fiscal_year if fiscal_year is not None else moment.year,
+            department=department.value if department else None,
+            category=category.value if category else None,
+        )
+        return {
+            **models.budgets_dashboard(filters, moment),
+            "processed": models.processed(BUDGETS),
+        }
 
 
 @router.get("/budgets", response_model=BudgetPageOut, responses=CSV_RESPONSE)

@@ -6,16 +6,17 @@ principal reads them.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
+from api.as_of import AsOfQuery, dashboard_read_models
 from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
 from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
-from api.deps import Caller, ReadModelsDep
+from api.deps import Caller, Now, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.problems import Problem
 from api.schemas.common import PROBLEM_RESPONSES, Day
@@ -79,10 +80,12 @@ def _after(cursor: str | None) -> tuple[Any, ...] | None:
 def workforce_dashboard(
     _: Caller,
     read_models: ReadModelsDep,
+    now: Now,
     department: Department | None = None,
     period_from: FromQuery = None,
     until: UntilQuery = None,
     cycle: CycleQuery = None,
+    as_of: AsOfQuery = None,
     min_position: MinPositionQuery = None,
     x_min_position: MinPositionHeader = None,
 ) -> dict[str, Any]:
@@ -97,21 +100,23 @@ def workforce_dashboard(
     The period (``from``..``until``, both days included) applies to hires,
     separations, trainings and leave; ``cycle`` to appraisals; ``department`` to
     everything (the department the employee was in on the day concerned)."""
-    wait_for_position(read_models, EMPLOYEES, min_position or x_min_position)
     _check_order(period_from, until, ("from", "until"))
-    today = datetime.now(UTC).date()
     filters = WorkforceFilter(
         department=department.value if department else None,
         period_from=period_from,
         period_until=until,
         cycle=cycle,
     )
-    if until is None and period_from is not None and period_from > today:
-        _check_order(period_from, today, ("from", "until"))
-    return {
-        **read_models.workforce_dashboard(filters, today),
-        "processed": read_models.processed(EMPLOYEES),
-    }
+    with dashboard_read_models(
+        read_models, (EMPLOYEES,), as_of=as_of, min_position=min_position or x_min_position, now=now
+    ) as (models, moment):
+        today = moment.date()
+        if until is None and period_from is not None and period_from > today:
+            _check_order(period_from, today, ("from", "until"))
+        return {
+            **models.workforce_dashboard(filters, today),
+            "processed": models.processed(EMPLOYEES),
+        }
 
 
 @router.get(

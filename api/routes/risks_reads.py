@@ -11,9 +11,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from api.as_of import AsOfQuery, dashboard_read_models
 from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
 from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
-from api.deps import Caller, ReadModelsDep
+from api.deps import Caller, Now, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.schemas.common import PROBLEM_RESPONSES
 from api.schemas.reads.risks import RiskDashboardOut, RiskListItemOut, RiskPageOut
@@ -47,6 +48,7 @@ def _filters(
 def risks_dashboard(
     _: Caller,
     read_models: ReadModelsDep,
+    now: Now,
     category: RiskCategory | None = None,
     level: Annotated[
         RiskLevel | None,
@@ -57,6 +59,7 @@ def risks_dashboard(
     expiring_within_days: Annotated[
         int, Query(ge=1, le=366, description="How far ahead an acceptance counts as expiring")
     ] = ACCEPTANCE_WARNING_DAYS,
+    as_of: AsOfQuery = None,
     min_position: MinPositionQuery = None,
     x_min_position: MinPositionHeader = None,
 ) -> dict[str, Any]:
@@ -64,12 +67,14 @@ def risks_dashboard(
     is assessed), the register by level and category (open and closed), the share of
     open risks above appetite, overdue actions, the review backlog, each KRI's status
     with its last reading, open early warnings, acceptances expiring or expired."""
-    wait_for_position(read_models, RISKS, min_position or x_min_position)
     filters = _filters(category, level, department, owner)
-    dashboard = read_models.risks_dashboard(
-        filters, today=datetime.now(UTC).date(), expiring_within_days=expiring_within_days
-    )
-    return {**dashboard, "processed": read_models.processed(RISKS)}
+    with dashboard_read_models(
+        read_models, (RISKS,), as_of=as_of, min_position=min_position or x_min_position, now=now
+    ) as (models, moment):
+        dashboard = models.risks_dashboard(
+            filters, today=moment.date(), expiring_within_days=expiring_within_days
+        )
+        return {**dashboard, "processed": models.processed(RISKS)}
 
 
 @router.get("/risks", response_model=RiskPageOut, responses=CSV_RESPONSE)

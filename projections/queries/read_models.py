@@ -8,7 +8,8 @@ of a list, a read model's positions, or a wait until it reaches a position.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from projections.checkpoints import Checkpoint, CheckpointStore
 from projections.complaints import ComplaintsView
 from projections.customers import CustomersView
 from projections.employees import EmployeesView
+from projections.history import History
 from projections.listing import Listing, page
 from projections.queries.audit import AuditFilter, LogVerification, list_events, verify_log
 from projections.queries.budgets import BudgetFilter, budget_dashboard, budget_items
@@ -57,23 +59,41 @@ class ReadModels:
         nudge: Callable[[], None] = lambda: None,
         checkpoints: CheckpointStore | None = None,
         signer: Signer | None = None,
+        history: History | None = None,
     ) -> None:
         self._stores = stores
         self._checkpoints = checkpoints
         self._signer = signer
         self._follows = follows
         self._nudge = nudge
+        self._history = history
 
     @classmethod
     def of(cls, runner: ProjectionRunner) -> ReadModels:
-        """The read models ``runner`` keeps up to date (its live stores)."""
+        """The read models ``runner`` keeps up to date (its live stores), and their past."""
         return cls(
             runner.stores,
             {p.name: p.sources for p in runner.projections},
             runner.nudge,
             checkpoints=runner.checkpoints,
             signer=runner.signer,
+            history=History(runner),
         )
+
+    @contextmanager
+    def as_of(self, moment: datetime, *names: str) -> Iterator[ReadModels]:
+        """The read models ``names`` as they stood at ``moment`` (everything recorded up
+        to then, nothing after), built from the logs by the same projections; for
+        reading inside the block."""
+        if self._history is None:
+            raise LookupError("these read models keep no history")
+        with self._history.stores(names, moment) as stores:
+            yield ReadModels(stores, {name: self._follows[name] for name in names})
+
+    def close(self) -> None:
+        """Discard the as-of stores built so far."""
+        if self._history is not None:
+            self._history.close()
 
     # Positions.
 

@@ -40,6 +40,7 @@ class CustomerSatisfactionOut(ReadOut):
 
 
 class CustomerDashboardOut(ReadOut):
+    as_of: UtcText = Field(description="The moment the figures stand at (now, or `as_of`)")
     funnel: CustomerFunnelOut
     by_channel: dict[str, CustomerFunnelOut] = Field(description="By acquisition channel")
     by_registration_month: dict[str, CustomerFunnelOut] = Field(
