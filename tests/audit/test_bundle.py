@@ -18,6 +18,7 @@ import pytest
 
 from application.services import Services
 from application.store import StoreConfig
+from demo import load_demo
 from projections import export as export_module
 from projections.bundle import event_hash, manifest_message, verify_bundle
 from projections.export import ExportRange, ExportRefused, export_bundle
@@ -238,3 +239,28 @@ def test_export_streams_in_bounded_memory(
         tracemalloc.stop()
     # 800 events: holding them all would take several times the file's size.
     assert peak < out.stat().st_size / 3, (peak, out.stat().st_size)
+
+
+def test_a_bundle_of_the_demo_company_verifies_and_fails_after_a_one_byte_edit(
+    services: Services, runner: ProjectionRunner, signer: Signer, tmp_path: Path
+) -> None:
+    load_demo(services, now=datetime(2026, 11, 30, tzinfo=UTC), scale=0.2)
+    runner.catch_up()
+    runner.signer = signer
+    runner.checkpoint()
+    out = tmp_path / "demo.jsonl"
+    export(runner, services, signer, out)
+    key = parse_public_key(signer.public_key)
+    report = verify_bundle(out, key)
+    assert report.problems == []
+    assert sum(report.events.values()) == sum(
+        len(ids) for ids in positions_in_store(services).values()
+    )
+    assert independent(out, signer.public_key) == (0, "OK")
+
+    data = bytearray(out.read_bytes())
+    middle = data.index(b'"state"', len(data) // 2) + len(b'"state": "')
+    data[middle] = ord("A") if data[middle] != ord("A") else ord("B")  # one byte of a payload
+    out.write_bytes(bytes(data))
+    assert verify_bundle(out, key).problems
+    assert independent(out, signer.public_key)[0] != 0
