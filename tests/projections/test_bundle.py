@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,31 +27,11 @@ from projections.signing import Signer, generate_key_file, parse_public_key
 from tests.projections.support import (
     alter_event,
     customer_story,
-    make_runner,
     mixed_history,
-    open_services,
     positions_in_store,
 )
 
-VERIFIER = Path(__file__).with_name("independent_verifier.py")
-
-
-@pytest.fixture
-def services(store_config: StoreConfig) -> Iterator[Services]:
-    opened = open_services(store_config)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-@pytest.fixture
-def runner(services: Services, store_config: StoreConfig) -> Iterator[ProjectionRunner]:
-    opened = make_runner(services, store_config)
-    try:
-        yield opened
-    finally:
-        opened.close()
+VERIFIER = Path(__file__).parents[1] / "audit" / "independent_verifier.py"
 
 
 @pytest.fixture
