@@ -30,13 +30,13 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from application.services import Services
 from application.store import StoreConfig
 from bench.machine import describe, one_line
 from bench.projections import fresh_store, write_history
+from bench.results import save
 from demo import load_budgets_demo, load_demo, load_employees_demo, load_risks_demo
 from projections.catalog import all_projections
 from projections.queries.budgets import BudgetFilter
@@ -54,7 +54,6 @@ from projections.queries.read_models import (
 from projections.queries.risks import ACCEPTANCE_WARNING_DAYS, RiskFilter
 from projections.runner import ProjectionRunner
 
-RESULTS = Path(__file__).parent / "results"
 Read = Callable[[ReadModels, datetime], Any]
 DASHBOARDS: dict[str, tuple[tuple[str, ...], Read]] = {
     "customers": ((CUSTOMERS,), lambda rm, now: rm.customers_dashboard(CustomerFilter())),
@@ -213,11 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             run = bench(config, history, ["customers", "complaints"], args.repeat)
             report["runs"].append({"name": f"{args.events // 1000}k", **run})
             print(json.dumps(report["runs"][-1]), flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "asof.json").write_text(json.dumps(report, indent=2) + "\n")
-    table = markdown(report)
-    (RESULTS / "asof.md").write_text(table)
-    print("\n" + table)
+    save("asof", report, markdown(report))
     return 0
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import statistics
 import tempfile
@@ -32,9 +31,9 @@ import httpx
 
 from bench import baselines
 from bench.machine import describe, one_line
+from bench.results import save
 from bench.server import Server, serve
 
-RESULTS = Path(__file__).with_name("results")
 BUDGET_DEPARTMENTS = ("sales", "marketing", "operations", "technology")
 RISKS = 4
 
@@ -516,14 +515,8 @@ def main() -> None:
             bench_store("sqlite", lambda: None, levels=levels, seconds=seconds, history_sizes=sizes)
         )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    RESULTS.mkdir(exist_ok=True)
-    table = markdown(machine, runs, when)
-    (RESULTS / "commands.md").write_text(table)
-    (RESULTS / "commands.json").write_text(
-        json.dumps({"when": when, "machine": machine, "runs": [asdict(r) for r in runs]}, indent=2)
-    )
-    print()
-    print(table)
+    report = {"when": when, "machine": machine, "runs": [asdict(r) for r in runs]}
+    save("commands", report, markdown(machine, runs, when))
 
 
 if __name__ == "__main__":

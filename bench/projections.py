@@ -50,6 +50,7 @@ from application.context import Actor, CommandContext
 from application.services import Services
 from application.store import PostgresUrl, StoreConfig
 from bench.machine import describe, one_line
+from bench.results import save
 from domain.complaint import Complaint
 from domain.customer import Customer
 from domain.vocabulary import (
@@ -65,7 +66,6 @@ from projections.catalog import all_projections
 from projections.runner import ProjectionRunner
 from projections.store import ReadModelStore
 
-RESULTS = Path(__file__).parent / "results"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 REBUILT = ("audit", "customers_view", "complaints_view")
 BATCH = 250
@@ -498,11 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         report["stores"].append(
             bench_store(kind, args.postgres, args.events, args.lag_seconds, args.rate)
         )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "projections.json").write_text(json.dumps(report, indent=2) + "\n")
-    table = markdown(report)
-    (RESULTS / "projections.md").write_text(table)
-    print("\n" + table)
+    save("projections", report, markdown(report))
     return 0
 
 
