@@ -13,16 +13,34 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from eventsourcing.persistence import Notification
 
+from application.base import OpsApplication
 from application.jsonable import redacted
 from projections.projection import Delivery, Projection, utc_text
 from projections.store import ReadCursor
 
 GENESIS = "0" * 64
+
+
+def log_pages(
+    app: OpsApplication, after: int, up_to: int, size: int
+) -> Iterator[Sequence[Notification]]:
+    """The stored events of ``app``'s log after ``after`` up to ``up_to``, in order,
+    ``size`` at a time: what the chain is walked over."""
+    while after < up_to:
+        page = app.recorder.select_notifications(
+            start=after, limit=size, stop=up_to, inclusive_of_start=False
+        )
+        if not page:
+            return
+        yield page
+        after = page[-1].id
+
+
 INTERNAL_FIELDS = ("originator_id", "originator_version", "timestamp", "meta", "originator_topic")
 
 

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from application.base import OpsApplication
 from application.store import StoreConfig
-from projections.audit import GENESIS, chain_hash
+from projections.audit import GENESIS, chain_hash, log_pages
 from projections.signing import Signer, checkpoint_message, parse_public_key, signature_holds
 from projections.store import ReadModelStore
 
@@ -161,17 +161,11 @@ class Checkpointer:
 def chain_walk(app: OpsApplication, up_to: int) -> Iterator[tuple[int, str]]:
     """(position, chain hash) of each event of ``app``'s store up to ``up_to``,
     recomputed from the stored events alone."""
-    previous, position = GENESIS, 0
-    while position < up_to:
-        page = app.recorder.select_notifications(
-            start=position, limit=WALK_PAGE, stop=up_to, inclusive_of_start=False
-        )
-        if not page:
-            return
+    previous = GENESIS
+    for page in log_pages(app, 0, up_to, WALK_PAGE):
         for notification in page:
             previous = chain_hash(previous, app.name, notification)
             yield notification.id, previous
-        position = page[-1].id
 
 
 def check_checkpoints(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from application.base import OpsApplication
-from projections.audit import GENESIS, chain_hash
+from projections.audit import GENESIS, chain_hash, log_pages
 from projections.bundle import FORMAT, VERSION, manifest_message
 from projections.checkpoints import CheckpointStore
 from projections.projection import utc_text
@@ -126,13 +126,8 @@ def _events(
         (app.name, first),
     )
     previous = str(before[0]["chain_hash"]) if before else GENESIS
-    position, count = first - 1, 0
-    while position < last:
-        page = app.recorder.select_notifications(
-            start=position, limit=EXPORT_PAGE, stop=last, inclusive_of_start=False
-        )
-        if not page:
-            break
+    count = 0
+    for page in log_pages(app, first - 1, last, EXPORT_PAGE):
         rows = trail.read(
             "SELECT * FROM audit_events WHERE log = ? AND position >= ? AND position <= ? "
             "ORDER BY position",
@@ -146,7 +141,6 @@ def _events(
                 raise ExportRefused(f"{app.name}:{notification.id} is altered; verify")
             writer.write(_event(row, previous, bytes(notification.state)))
             previous, count = hash_, count + 1
-        position = page[-1].id
     return count
 
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import Notification
 
 from application.base import OpsApplication
-from projections.audit import GENESIS, chain_hash
+from projections.audit import GENESIS, chain_hash, log_pages
 from projections.checkpoints import Checkpoint, check_checkpoints
 from projections.listing import Listing, page
 from projections.projection import utc_text
@@ -57,13 +57,8 @@ def _chain_problem(
     at a time, side by side."""
     expected = _trail_hashes(store, app.name, result.projected_up_to)
     previous, last = GENESIS, 0
-    while last < result.projected_up_to:
-        page = app.recorder.select_notifications(
-            start=last, limit=VERIFY_PAGE, stop=result.projected_up_to, inclusive_of_start=False
-        )
-        if not page:
-            break
-        for notification in page:
+    for stored in log_pages(app, 0, result.projected_up_to, VERIFY_PAGE):
+        for notification in stored:
             row = next(expected, None)
             problem = _check(notification, row, previous, app.name)
             if problem is not None:
@@ -71,7 +66,7 @@ def _chain_problem(
             assert row is not None
             previous = row[1]
             result.verified += 1
-        last = page[-1].id
+        last = stored[-1].id
     left_over = next(expected, None)
     if left_over is not None:
         return _problem("missing", app.name, left_over[0])
