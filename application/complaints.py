@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from application.base import SNAPSHOT_INTERVAL, OpsApplication, command
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder
+
+from application.base import SNAPSHOT_INTERVAL, OpsApplication, TAggregate, command
 from application.context import CommandContext, CommandResult
 from application.customers import Customers
 from application.errors import AggregateNotFound, ReferencedAggregateNotFound
+from application.personal import PersonalTexts, SealedPersonalText
 from domain.complaint import Complaint
+from domain.customer import CustomerErased
 from domain.vocabulary import ComplaintCategory, Department, RootCause, ServiceChannel
 
 
@@ -20,8 +26,34 @@ class Complaints(OpsApplication):
     snapshotting_intervals = {Complaint: SNAPSHOT_INTERVAL}
 
     def __init__(self, env: dict[str, str] | None = None, *, customers: Customers) -> None:
-        super().__init__(env)
+        # Before the Application's own: the transcoder seals with the customers' keys.
         self.customers = customers
+        super().__init__(env)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        # Every word on a complaint is about its customer, sealed with their key.
+        transcoder.register(SealedPersonalText(self.customers.personal_keys))
+        self.personal_texts = PersonalTexts(self.customers.personal_keys)
+
+    def readable(self, aggregate: TAggregate) -> TAggregate:
+        if not isinstance(aggregate, Complaint):
+            return aggregate
+        texts, subject = self.personal_texts, aggregate.customer_id
+        shown = copy.copy(aggregate)
+        for name in ("description", "remedy_sought", "final_decision"):
+            setattr(shown, name, texts.open_field(getattr(aggregate, name), subject))
+        if aggregate.proposal is not None:
+            shown.proposal = {
+                **aggregate.proposal,
+                "analysis": texts.open_field(aggregate.proposal["analysis"], subject),
+                "plan": texts.open_field(aggregate.proposal["plan"], subject),
+            }
+        return shown
+
+    def readable_payload(self, aggregate: Aggregate, payload: dict[str, Any]) -> dict[str, Any]:
+        assert isinstance(aggregate, Complaint)
+        return self.personal_texts.open_payload(payload, aggregate.customer_id)
 
     def get_complaint(self, complaint_id: UUID, version: int | None = None) -> Complaint:
         return self.get(complaint_id, Complaint, version)
@@ -41,12 +73,15 @@ class Complaints(OpsApplication):
         ctx: CommandContext,
     ) -> CommandResult:
         try:
-            self.customers.get_customer(customer_id)
+            customer = self.customers.get_customer(customer_id)
         except AggregateNotFound:
             raise ReferencedAggregateNotFound(
                 f"no customer {customer_id}", field="customer_id"
             ) from None
-        complaint = Complaint(
+        if customer.erased:
+            # Their words could only be stored erased: nothing would be left to handle.
+            raise CustomerErased(f"customer {customer_id} was erased")
+        complaint = Complaint.receive(
             customer_id=customer_id,
             channel=channel,
             category=category,
