@@ -152,20 +152,9 @@ class PersonalDataKeys:
             self._truncate_wal()
 
     def _truncate_wal(self) -> None:
-        """Fold the write-ahead log into the file and empty it: its older frames still
-        hold the key. Best effort: a reader in the middle of a snapshot keeps it."""
         pool = self.datastore.pool
-        path = pool.db_name
-        if pool.is_sqlite_memory_mode:
-            return
-        try:
-            with sqlite3.connect(path, timeout=2, isolation_level=None) as conn:
-                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            conn.close()
-        except sqlite3.Error as error:
-            busy = error
-        if busy:
-            log.warning("erasure: the write-ahead log could not be emptied yet (%s)", busy)
+        if not pool.is_sqlite_memory_mode:
+            empty_write_ahead_log(pool.db_name)
 
     def backfill_tombstones(self, erased_subjects: Callable[[], list[UUID]]) -> None:
         """Once per store: tombstones for the subjects erased before they were kept."""
@@ -188,6 +177,22 @@ class PersonalDataKeys:
                 "ON CONFLICT (subject) DO NOTHING",
                 (BACKFILLED, ERASED),
             )
+
+
+def empty_write_ahead_log(path: str) -> None:
+    """Fold a SQLite file's write-ahead log into it and empty it: after an erasure its
+    older frames still hold what was overwritten. Best effort: a reader in the middle
+    of a snapshot keeps the log (then it empties at a later checkpoint)."""
+    try:
+        conn = sqlite3.connect(path, timeout=2, isolation_level=None)
+        try:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as error:
+        busy = error
+    if busy:
+        log.warning("erasure: the write-ahead log of %s could not be emptied yet (%s)", path, busy)
 
 
 def _seal(key: bytes, subject: UUID, plaintext: str) -> str:

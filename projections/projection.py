@@ -12,7 +12,7 @@ from typing import Any, ClassVar, TypeVar
 from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.persistence import Notification
 
-from projections.store import ReadCursor
+from projections.store import ReadCursor, ReadModelStore
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,10 @@ class Projection(ABC):
         handler = self.handlers.get(type(delivery.event))
         if handler is not None:
             handler(self, cursor, delivery.event, delivery)
+
+    def page_committed(self, store: ReadModelStore, deliveries: Sequence[Delivery]) -> None:
+        """Called once a page's transaction has committed (for work outside it)."""
+        return
 
     def apply_page(self, cursor: ReadCursor, deliveries: Sequence[Delivery]) -> None:
         """A page of one log's events, in order, in one transaction."""

@@ -175,6 +175,8 @@ class ProjectionRunner:
         if not fresh:
             # Another runner applied this page first: its rows stand, ours rolled back.
             log.info("%s: page after %s:%d applied elsewhere", projection.name, app.name, position)
+        else:
+            projection.page_committed(store, deliveries)
         return len(deliveries)
 
     def rebuild(self, name: str) -> int:
