@@ -25,6 +25,7 @@ from projections.signing import Signer
 from tests.api.support import CS_A, CS_B, MANAGER, Api
 
 OPS, CS = Role.OPERATIONS, CS_A
+pytestmark = pytest.mark.shared_app
 
 
 class Marks:
@@ -330,3 +331,26 @@ def test_after_erasure_no_byte_of_the_customer_remains_readable_anywhere(
     hits = search.hits(marks.personal, answers)
     assert hits == {}, f"personal data readable after erasure: {hits}"
     assert search.hits({"control": control}, answers).get("control"), "the search finds nothing"
+
+
+def test_surveys_and_follow_ups_need_service_consent_offers_marketing_consent(api: Api) -> None:
+    customer = api.register_customer(service_consent=False, marketing_consent=False)
+    path = f"/customers/{customer}"
+    api.ok(f"{path}/segment", {"segment": "vip"}, who=OPS)
+    survey = {"survey": "q3", "csat": 2, "comment": "slow"}
+    follow_up = {"channel": "phone", "note": "called back"}
+    for sent, body in (("surveys", survey), ("follow-ups", follow_up)):
+        problem = api.refused(
+            "POST", f"{path}/{sent}", 409, "no-service-consent", who=CS, json=body
+        )
+        assert (
+            problem["title"] == "Surveys and follow-up visits need the customer's service consent"
+        )
+    api.refused("POST", f"{path}/offers", 409, "no-marketing-consent", who=OPS, json={"offer": "c"})
+
+    api.ok(f"{path}/consent", {"service": True}, who=CS)
+    api.ok(f"{path}/surveys", survey, who=CS)
+    api.ok(f"{path}/follow-ups", follow_up, who=CS)
+    api.refused("POST", f"{path}/offers", 409, "no-marketing-consent", who=OPS, json={"offer": "c"})
+    api.ok(f"{path}/consent", {"marketing": True}, who=OPS)
+    api.ok(f"{path}/offers", {"offer": "c"}, who=OPS)
