@@ -90,7 +90,7 @@ def test_events_recorded_before_sealing_read_as_before_and_as_erased_after(
     )
     services.complaints.save(old)
     customer = services.customers.get_customer(customer_id)
-    customer._follow_up_logged(channel=ServiceChannel.PHONE, note="old note in clear")  # type: ignore[call-arg]
+    customer._follow_up_logged(channel=ServiceChannel.PHONE, note="old note in clear")
     services.customers.save(customer)
 
     complaint = services.complaints.get_complaint(old.id)
@@ -136,7 +136,12 @@ def test_the_key_cache_saves_lookups_and_an_erasure_counts_at_once(
     complaint_id = receive(services, customer_id)
     lookups: list[UUID] = []
     lookup = keys._lookup
-    monkeypatch.setattr(keys, "_lookup", lambda s: lookups.append(s) or lookup(s))
+
+    def counted(subject: UUID) -> Any:
+        lookups.append(subject)
+        return lookup(subject)
+
+    monkeypatch.setattr(keys, "_lookup", counted)
 
     # Sealing with a cached key, and loading sealed words, look nothing up.
     services.complaints.acknowledge_complaint(complaint_id, message="on it", ctx=as_(AGENT))
