@@ -45,6 +45,22 @@ def test_words_are_sealed_in_the_store_and_open_only_for_reads(services: Service
     assert loaded.description.sealed is not None  # the loaded aggregate stays sealed
 
 
+def test_snapshots_keep_the_words_sealed(services: Services) -> None:
+    customer_id = register(services)
+    complaint_id = receive(services, customer_id, description="chipped mug 杯子碎了")
+    services.complaints.acknowledge_complaint(complaint_id, message="on it", ctx=as_(AGENT))
+    services.complaints.take_snapshot(complaint_id)
+
+    snapshots: Any = services.complaints.snapshots
+    (snapshot,) = snapshots.get(complaint_id)
+    assert all(
+        b"chipped" not in bytes(s.state) for s in snapshots.recorder.select_events(complaint_id)
+    )
+    assert isinstance(snapshot.state["description"], PersonalText)
+    shown = services.complaints.readable(services.complaints.get_complaint(complaint_id))
+    assert shown.description == PersonalText(customer_id, text="chipped mug 杯子碎了")
+
+
 def test_erasure_reaches_the_complaints_words_and_new_words_are_stored_erased(
     services: Services,
 ) -> None:
