@@ -23,6 +23,10 @@ from projections.audit import trail_payload
 from tests.application.support import AGENT, OPERATIONS, as_, open_services, receive, register
 from tests.support.refusals import stored_event_count
 
+# The tests only add customers of their own; the one that empties the key table
+# has a store of its own.
+pytestmark = pytest.mark.shared_app
+
 
 def stored_state(app: Any, aggregate_id: UUID) -> bytes:
     return b"".join(bytes(e.state) for e in app.recorder.select_events(aggregate_id))
@@ -126,6 +130,7 @@ def test_events_recorded_before_sealing_read_as_before_and_as_erased_after(
     ]
 
 
+@pytest.mark.fresh_app
 def test_customers_erased_before_tombstones_get_theirs(store_config: StoreConfig) -> None:
     first = open_services(store_config)
     try:
