@@ -145,7 +145,11 @@ def event_type(event: Any) -> str:
 
 def payload(delivery: Delivery) -> dict[str, Any]:
     """The JSON body of a delivery (Standard Webhooks' ``type``/``timestamp``/``data``)."""
-    event, meta, n = delivery.event, delivery.metadata, delivery.notification
+    return payload_of_event(delivery.event, delivery.log, delivery.position)
+
+
+def payload_of_event(event: Any, log_name: str, position: int = 0) -> dict[str, Any]:
+    meta = dict(getattr(event, "meta", {}))
     kind = event_type(event)
     aggregate_type = kind.split(".")[0]
     fields, omitted = public_fields(event, aggregate_type)
@@ -154,12 +158,12 @@ def payload(delivery: Delivery) -> dict[str, Any]:
         "type": kind,
         "timestamp": occurred,
         "data": {
-            "event_id": f"{delivery.log}:{n.id}",
-            "log": delivery.log,
-            "position": n.id,
+            "event_id": f"{log_name}:{position}",
+            "log": log_name,
+            "position": position,
             "aggregate_type": aggregate_type,
-            "aggregate_id": str(n.originator_id),
-            "version": n.originator_version,
+            "aggregate_id": str(event.originator_id),
+            "version": event.originator_version,
             "occurred_at": occurred,
             "principal": meta.get("principal"),
             "command": meta.get("command"),
