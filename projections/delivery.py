@@ -205,29 +205,29 @@ class DeliverySender:
         """Send every row due now, once; returns how many attempts were made."""
         made = 0
         while rows := self.claim():
-            list(self.pool.map(self._deliver, rows))
+            targets = {sub: self._target(UUID(sub)) for sub in {r["subscription_id"] for r in rows}}
+            chosen = [targets[r["subscription_id"]] for r in rows]
+            list(self.pool.map(self._deliver, rows, chosen))
             made += len(rows)
             if len(rows) < BATCH:
                 break
         return made
 
-    def _deliver(self, row: dict[str, Any]) -> None:
+    def _target(self, webhook_id: UUID) -> tuple[str, str] | None:
+        """The subscription's (secret, url); None once it is deleted."""
+        secret = self.hooks.secrets.get(webhook_id)
+        if secret is None:
+            return None
+        return secret, str(self.hooks.get_webhook(webhook_id).url)
+
+    def _deliver(self, row: dict[str, Any], target: tuple[str, str] | None) -> None:
         try:
-            self._deliver_one(row)
+            if target is None:  # the subscription was deleted meanwhile
+                self._finish(row, CANCELLED, "the subscription was deleted")
+                return
+            self._record(row, self.send(row, *target))
         except Exception:  # the lease runs out and the row is tried again
             log.exception("webhooks: delivering %s failed unexpectedly", row["id"])
-
-    def _deliver_one(self, row: dict[str, Any]) -> None:
-        webhook_id = UUID(row["subscription_id"])
-        secret = self.hooks.secrets.get(webhook_id)
-        if secret is None:  # the subscription was deleted meanwhile
-            self._finish(row, CANCELLED, "the subscription was deleted")
-            return
-        outcome = self.send(row, secret, self._url(webhook_id))
-        self._record(row, outcome)
-
-    def _url(self, webhook_id: UUID) -> str:
-        return str(self.hooks.get_webhook(webhook_id).url)
 
     def send(self, row: dict[str, Any], secret: str, url: str) -> Outcome:
         body = str(row["payload"]).encode()
