@@ -149,7 +149,7 @@ class DeliverySender:
         rng: random.Random | None = None,
         timeout: float = 5.0,
         lease_seconds: float = 60.0,
-        concurrency: int = 4,
+        concurrency: int = 3,
         allow_link_local: bool = False,
         on_failed: Callable[[FailedDelivery], None] | None = None,
     ) -> None:

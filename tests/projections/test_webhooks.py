@@ -222,3 +222,25 @@ def test_signatures_are_standard_webhooks_ones() -> None:
     signature = sign(secret, "msg_1", 1_700_000_000, body)
     moment = datetime.fromtimestamp(1_700_000_000, UTC)
     assert signature == Webhook(secret).sign("msg_1", moment, body.decode())
+
+
+def test_two_running_workers_send_each_delivery_once(
+    services: Services, store_config: StoreConfig
+) -> None:
+    fast = WebhookConfig(policy=RetryPolicy((0.05,), jitter=0), timeout=2, poll_interval=0.05)
+    with receiver() as hook:
+        workers = [WebhookWorker(services, store_config, fast) for _ in range(2)]
+        try:
+            subscribe(services, hook, ["Customer.Registered"])
+            for running in workers:
+                running.start()
+            for n in range(6):
+                register(services, n)
+            got = hook.wait_for(6, 20)
+            assert len(got) == 6 and hook.forged == 0
+            for running in workers:
+                running.stop()
+            assert set(hook.attempts.values()) == {1}  # none sent twice
+        finally:
+            for running in workers:
+                running.close()
