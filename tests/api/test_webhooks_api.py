@@ -14,7 +14,7 @@ import pytest
 from api.settings import Settings
 from application.store import StoreConfig
 from domain.vocabulary import Role
-from tests.api.support import CS_A, MANAGER, Api, assert_position
+from tests.api.support import CS_A, MANAGER, Api, assert_position, assert_problem, some_id
 from tests.support.receiver import Receiver, receiver
 
 pytestmark = pytest.mark.shared_app
@@ -180,6 +180,7 @@ def test_a_delivery_can_be_sent_again_with_the_same_webhook_id(api: Api, hook: R
         hook.wait_for(2, 0.05)
     assert [r.msg_id for r in hook.accepted].count(received.msg_id) == 2
     assert hook.attempts[received.msg_id] == deadline
+    assert_problem(api.get(f"/webhooks/{some_id()}/deliveries"), 404, "not-found")
     api.refused(
         "POST",
         f"/webhooks/{answer['id']}/deliveries/msg_unknown/redeliveries",
