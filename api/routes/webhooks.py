@@ -16,7 +16,7 @@ from api.commands import roles_extra
 from api.deps import Caller, ServicesDep, commanded_by
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
 from api.problems import Problem
-from api.schemas.common import PROBLEM_RESPONSES, CommandOut
+from api.schemas.common import PROBLEM_RESPONSES, CommandOut, EmptyRequest
 from api.schemas.webhooks import (
     DeliveriesOut,
     DeliveryOut,
@@ -125,6 +125,7 @@ def list_deliveries(
 def redeliver_webhook(
     webhook_id: UUID,
     delivery_id: str,
+    body: EmptyRequest,
     request: Request,
     response: Response,
     ctx: Admin,
