@@ -140,7 +140,8 @@ def bench_store(config: StoreConfig, events: int, pause: float) -> dict[str, Any
 
 def markdown(report: dict[str, Any]) -> str:
     lines = [
-        f"Machine: {one_line(report['machine'])}; {report['pause_ms']} ms between commands.",
+        f"Machine: {one_line(report['machine'])}; {report['pause_ms']} ms between commands; "
+        f"load average before: {report['load_average_before'][0]}.",
         "",
         "| store | events | delivered | p50 | p90 | p99 | max |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -167,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": describe(args.postgres if "postgres" in kinds else None),
         "pause_ms": round(args.pause * 1000, 1),
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
         "runs": [],
     }
     print("machine:", json.dumps(report["machine"]), flush=True)
