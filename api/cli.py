@@ -76,9 +76,11 @@ def _prepare_store(settings: Settings) -> None:
     from application.services import Services
     from projections.catalog import all_projections
     from projections.runner import ProjectionRunner
+    from projections.webhooks import open_outbox
 
     services = Services.open(settings.store())
     ProjectionRunner(services, settings.store(), all_projections(services)).close()
+    open_outbox(settings.store()).close()
     services.close()
     TokenStore(settings.store()).close()
 
@@ -131,6 +133,7 @@ def _run_projections(args: argparse.Namespace) -> int:
 
     from application.services import Services
     from projections.catalog import all_projections
+    from projections.delivery import WebhookWorker
     from projections.runner import ProjectionRunner
 
     settings = Settings()
@@ -140,14 +143,18 @@ def _run_projections(args: argparse.Namespace) -> int:
     runner = ProjectionRunner(
         services, store, all_projections(services), checkpointing=settings.checkpointing()
     )
+    webhooks = WebhookWorker(services, store, settings.webhooks())
+    services.webhooks.allow_link_local = settings.webhook_allow_link_local
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     names = ", ".join(p.name for p in runner.projections)
-    print(f"opsledger: running projections {names}; Ctrl-C stops", file=sys.stderr)
+    print(f"opsledger: running projections {names} and webhooks; Ctrl-C stops", file=sys.stderr)
+    webhooks.start()
     try:
         runner.run_forever(stop)
     finally:
+        webhooks.close()
         runner.close()
         services.close()
     return 0

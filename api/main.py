@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -24,11 +24,13 @@ from api.routes import (
     health,
     risks,
     risks_reads,
+    webhooks,
 )
 from api.settings import Settings
 from api.tokens import TokenStore
 from application.services import Services
 from projections.catalog import all_projections
+from projections.delivery import WebhookWorker
 from projections.queries.read_models import ReadModels
 from projections.runner import ProjectionRunner
 
@@ -44,6 +46,14 @@ Errors are `application/problem+json`. Every path but `/health`, `/docs` and
 """
 
 
+def _nudge(runner: ProjectionRunner, webhooks: WebhookWorker) -> Callable[[], None]:
+    def nudge() -> None:
+        runner.nudge()
+        webhooks.nudge()
+
+    return nudge
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level)
@@ -56,18 +66,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runner = ProjectionRunner(
             services, store, all_projections(services), checkpointing=settings.checkpointing()
         )
+        services.webhooks.allow_link_local = settings.webhook_allow_link_local
+        worker = WebhookWorker(services, store, settings.webhooks())
         for application in services.all():
-            application.on_saved = runner.nudge
+            application.on_saved = _nudge(runner, worker)
         app.state.services, app.state.projections = services, runner
+        app.state.webhooks = worker
         app.state.read_models = ReadModels.of(runner)
         app.state.tokens = TokenStore(store)
         if settings.run_projections:
             runner.start()
+            worker.start()
         log.info("ready: %s", ", ".join(a.name for a in services.all()))
         try:
             yield
         finally:
             app.state.read_models.close()
+            worker.close()
             runner.close()
             services.close()
             app.state.tokens.close()
@@ -96,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         budgets_reads,
         dashboards,
         audit,
+        webhooks,
     ):
         app.include_router(module.router)
     return app

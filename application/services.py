@@ -11,6 +11,7 @@ from application.customers import Customers
 from application.employees import Employees
 from application.risks import Risks
 from application.store import StoreConfig
+from application.webhooks import Webhooks
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Services:
     risks: Risks
     employees: Employees
     budgets: Budgets
+    webhooks: Webhooks
     store_kind: str
 
     @classmethod
@@ -29,6 +31,7 @@ class Services:
         risks = Risks(env=config.app_env(Risks.name))
         employees = Employees(env=config.app_env(Employees.name))
         budgets = Budgets(env=config.app_env(Budgets.name))
+        webhooks = Webhooks(env=config.app_env(Webhooks.name))
         kind = "postgresql" if config.postgres else "sqlite"
         services = cls(
             customers=customers,
@@ -36,14 +39,28 @@ class Services:
             risks=risks,
             employees=employees,
             budgets=budgets,
+            webhooks=webhooks,
             store_kind=kind,
+        )
+        webhooks.know_aggregates(
+            aggregate
+            for app in services.all()
+            if app is not webhooks
+            for aggregate in (app.snapshotting_intervals or {})
         )
         for app in services.all():
             app.idempotency_peers = [peer for peer in services.all() if peer is not app]
         return services
 
     def all(self) -> tuple[OpsApplication, ...]:
-        return (self.customers, self.complaints, self.risks, self.employees, self.budgets)
+        return (
+            self.customers,
+            self.complaints,
+            self.risks,
+            self.employees,
+            self.budgets,
+            self.webhooks,
+        )
 
     def close(self) -> None:
         for app in self.all():
