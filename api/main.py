@@ -13,6 +13,7 @@ from api.middleware import RequestMiddleware
 from api.openapi import finish_openapi
 from api.problems import install_problem_handlers
 from api.routes import (
+    alerts,
     audit,
     budgets,
     budgets_reads,
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         budgets_reads,
         dashboards,
         audit,
+        alerts,
     ):
         app.include_router(module.router)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.alerts import Alerts
 from application.base import OpsApplication
 from application.budgets import Budgets
 from application.complaints import Complaints
@@ -20,6 +21,7 @@ class Services:
     risks: Risks
     employees: Employees
     budgets: Budgets
+    alerts: Alerts
     store_kind: str
 
     @classmethod
@@ -29,6 +31,7 @@ class Services:
         risks = Risks(env=config.app_env(Risks.name))
         employees = Employees(env=config.app_env(Employees.name))
         budgets = Budgets(env=config.app_env(Budgets.name))
+        alerts = Alerts(env=config.app_env(Alerts.name))
         kind = "postgresql" if config.postgres else "sqlite"
         services = cls(
             customers=customers,
@@ -36,6 +39,7 @@ class Services:
             risks=risks,
             employees=employees,
             budgets=budgets,
+            alerts=alerts,
             store_kind=kind,
         )
         for app in services.all():
@@ -43,7 +47,14 @@ class Services:
         return services
 
     def all(self) -> tuple[OpsApplication, ...]:
-        return (self.customers, self.complaints, self.risks, self.employees, self.budgets)
+        return (
+            self.customers,
+            self.complaints,
+            self.risks,
+            self.employees,
+            self.budgets,
+            self.alerts,
+        )
 
     def close(self) -> None:
         for app in self.all():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from application.services import Services
+from projections.alerting import Alerting
+from projections.alerts import AlertsView
 from projections.audit import AuditTrail
 from projections.budgets import BudgetsView
 from projections.complaints import ComplaintsView
@@ -21,4 +23,7 @@ def all_projections(services: Services) -> list[Projection]:
         BudgetsView(),
         RisksView(),
         EmployeesView(),
+        AlertsView(),
+        # Policies: they act on what they follow (projections.policy).
+        Alerting(services),
     ]
