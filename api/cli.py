@@ -179,7 +179,9 @@ def _rebuild_projections(args: argparse.Namespace) -> int:
     runner = ProjectionRunner(services, store, all_projections(services))
     try:
         known = [p.name for p in runner.projections]
-        names = [args.name] if args.name else known
+        # Policies act rather than answer reads: all means every read model.
+        models = [p.name for p in runner.projections if not getattr(p, "reacts", False)]
+        names = [args.name] if args.name else models
         unknown = [n for n in names if n not in known]
         if unknown:
             print(
