@@ -23,6 +23,7 @@ from api.routes import (
     employees,
     employees_reads,
     health,
+    inbox,
     risks,
     risks_reads,
 )
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dashboards,
         audit,
         alerts,
+        inbox,
     ):
         app.include_router(module.router)
     return app

@@ -10,6 +10,7 @@ from projections.budgets import BudgetsView
 from projections.complaints import ComplaintsView
 from projections.customers import CustomersView
 from projections.employees import EmployeesView
+from projections.inbox import InboxView
 from projections.projection import Projection
 from projections.risks import RisksView
 
@@ -24,6 +25,7 @@ def all_projections(services: Services) -> list[Projection]:
         RisksView(),
         EmployeesView(),
         AlertsView(),
+        InboxView(),
         # Policies: they act on what they follow (projections.policy).
         Alerting(services),
     ]

@@ -58,6 +58,7 @@ def test_every_projection_is_checked() -> None:
         "ComplaintsView",
         "CustomersView",
         "EmployeesView",
+        "InboxView",
         "RisksView",
     }
 

@@ -24,6 +24,7 @@ from projections.complaints import ComplaintsView
 from projections.customers import CustomersView
 from projections.employees import EmployeesView
 from projections.history import History
+from projections.inbox import InboxView
 from projections.listing import Listing, page
 from projections.queries.alerts import alert_item, open_alerts_for
 from projections.queries.audit import AuditFilter, LogVerification, list_events, verify_log
@@ -36,6 +37,14 @@ from projections.queries.customers import (
     customer_item,
 )
 from projections.queries.employees import WorkforceFilter, employee_item, workforce_dashboard
+from projections.queries.inbox import (
+    InboxCaller,
+    actionable,
+    alert_items,
+    awaiting,
+    overdue_complaints,
+    overdue_risk_work,
+)
 from projections.queries.risks import RiskFilter, risk_dashboard, risk_item
 from projections.risks import RisksView
 from projections.runner import ProjectionRunner
@@ -48,7 +57,7 @@ Page = tuple[list[dict[str, Any]], Key | None]
 
 CUSTOMERS, COMPLAINTS, BUDGETS = CustomersView.name, ComplaintsView.name, BudgetsView.name
 EMPLOYEES, RISKS, AUDIT = EmployeesView.name, RisksView.name, AuditTrail.name
-ALERTS = AlertsView.name
+ALERTS, INBOX = AlertsView.name, InboxView.name
 
 
 class ReadModels:
@@ -185,6 +194,17 @@ class ReadModels:
 
     def open_alerts_for(self, principal: str, roles: Iterable[str]) -> list[dict[str, Any]]:
         return open_alerts_for(self._stores[ALERTS], principal, roles)
+
+    def inbox(self, caller: InboxCaller, now: datetime) -> list[dict[str, Any]]:
+        """Everything awaiting ``caller`` that they may act on, oldest first."""
+        items = [
+            *awaiting(self._stores[INBOX], caller),
+            *overdue_complaints(self._stores[COMPLAINTS], caller, now),
+            *overdue_risk_work(self._stores[RISKS], caller, now),
+            *alert_items(self._stores[ALERTS], caller),
+        ]
+        items.sort(key=lambda item: (item["since"] or "", item["id"]))
+        return actionable(items, caller)
 
     # The audit trail.
 
