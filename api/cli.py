@@ -132,6 +132,7 @@ def _run_projections(args: argparse.Namespace) -> int:
     from application.services import Services
     from projections.catalog import all_projections
     from projections.runner import ProjectionRunner
+    from projections.scheduler import DeadlineScheduler
 
     settings = Settings()
     store = settings.store()
@@ -145,9 +146,14 @@ def _run_projections(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stop.set())
     names = ", ".join(p.name for p in runner.projections)
     print(f"opsledger: running projections {names}; Ctrl-C stops", file=sys.stderr)
+    scheduler = DeadlineScheduler(services, runner.stores, interval=settings.scheduler_interval)
+    deadlines = threading.Thread(target=scheduler.run_forever, args=(stop,), daemon=True)
+    deadlines.start()
     try:
         runner.run_forever(stop)
     finally:
+        stop.set()
+        deadlines.join(timeout=10)
         runner.close()
         services.close()
     return 0

@@ -33,6 +33,7 @@ from application.services import Services
 from projections.catalog import all_projections
 from projections.queries.read_models import ReadModels
 from projections.runner import ProjectionRunner
+from projections.scheduler import DeadlineScheduler
 
 log = logging.getLogger("opsledger")
 
@@ -63,13 +64,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services, app.state.projections = services, runner
         app.state.read_models = ReadModels.of(runner)
         app.state.tokens = TokenStore(store)
+        scheduler = DeadlineScheduler(services, runner.stores, interval=settings.scheduler_interval)
+        app.state.scheduler = scheduler
         if settings.run_projections:
             runner.start()
+            scheduler.start()
         log.info("ready: %s", ", ".join(a.name for a in services.all()))
         try:
             yield
         finally:
             app.state.read_models.close()
+            scheduler.stop()
             runner.close()
             services.close()
             app.state.tokens.close()

@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import IntegrityError
+
 from application.base import SNAPSHOT_INTERVAL, OpsApplication, command
 from application.context import CommandContext, CommandResult
 from application.customers import Customers
@@ -165,6 +167,21 @@ class Complaints(OpsApplication):
     ) -> CommandResult:
         now = self.clock()
         return self._change(complaint_id, ctx, lambda c: c.reopen(reason, now))
+
+    def record_sla_breach(self, complaint_id: UUID, *, clock: str, ctx: CommandContext) -> bool:
+        """Record that the SLA ``clock`` ran out (the deadline scheduler), once: whether it
+        was recorded now. Two schedulers racing write it once (the loser's save is
+        stale, and reloaded, finds it recorded)."""
+        for _attempt in range(3):
+            complaint = self.get(complaint_id, Complaint)
+            if not complaint.record_sla_breach(clock, self.clock()):
+                return False
+            try:
+                self.record(complaint, ctx)
+                return True
+            except IntegrityError:
+                continue
+        return False
 
     @command
     def wait_for_customer(

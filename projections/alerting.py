@@ -15,12 +15,14 @@ from uuid import UUID
 from domain.alert import Alert
 from domain.budget import Budget
 from domain.complaint import Complaint
+from domain.employee import Employee
 from domain.risk import Risk
 from projections.policy import Policy
 from projections.projection import Delivery, events_of, handles
 from projections.store import ReadCursor
 
 AlertEvents, RiskEvents = events_of(Alert), events_of(Risk)
+EmployeeEvents = events_of(Employee)
 BudgetEvents, ComplaintEvents = events_of(Budget), events_of(Complaint)
 
 ANY = None
@@ -40,7 +42,7 @@ class Alerting(Policy):
 
     def __init__(self, services: Any) -> None:
         super().__init__(services)
-        self.sources = ("alerts", "risks", "budgets", "complaints")
+        self.sources = ("alerts", "risks", "budgets", "complaints", "employees")
 
     # Raising.
 
@@ -215,3 +217,7 @@ class Alerting(Policy):
     @handles(BudgetEvents.Closed)
     def on_budget_closed(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._resolve(cursor, delivery, ("budget_warning", "year_end"), "the budget was closed")
+
+    @handles(EmployeeEvents.Confirmed, EmployeeEvents.Separated)
+    def on_probation_ended(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._resolve(cursor, delivery, ("probation_due",), "the probation ended")
