@@ -10,9 +10,11 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from application.base import SNAPSHOT_INTERVAL, OpsApplication, command
+from application.budgets import Budgets
 from application.context import CommandContext, CommandResult
 from application.customers import Customers
 from application.errors import AggregateNotFound, ReferencedAggregateNotFound
+from domain.budget import Budget
 from domain.complaint import Complaint
 from domain.vocabulary import ComplaintCategory, Department, RootCause, ServiceChannel
 
@@ -24,6 +26,8 @@ class Complaints(OpsApplication):
     def __init__(self, env: dict[str, str] | None = None, *, customers: Customers) -> None:
         super().__init__(env)
         self.customers = customers
+        self.budgets: Budgets | None = None
+        """The budgets compensations are checked against (set by Services)."""
 
     def get_complaint(self, complaint_id: UUID, version: int | None = None) -> Complaint:
         return self.get(complaint_id, Complaint, version)
@@ -106,11 +110,30 @@ class Complaints(OpsApplication):
         ctx: CommandContext,
     ) -> CommandResult:
         proposer = ctx.actor.principal
+        if compensation:
+            self.check_compensation(compensation)
         return self._change(
             complaint_id,
             ctx,
             lambda c: c.propose_resolution(root_cause, analysis, plan, compensation, proposer),
         )
+
+    def compensation_budget(self) -> Budget | None:
+        """The customer_service budget of the current fiscal year, if there is one."""
+        if self.budgets is None:
+            return None
+        budget_id = Budget.create_id(Department.CUSTOMER_SERVICE, self.clock().year)
+        try:
+            return self.budgets.get_budget(budget_id)
+        except AggregateNotFound:
+            return None
+
+    def check_compensation(self, amount: Decimal) -> tuple[Budget, str, Decimal] | None:
+        """Refused under ``stop`` above what the compensation line has available; the
+        budget, line and amount available otherwise (None: no budget takes it)."""
+        budget = self.compensation_budget()
+        checked = None if budget is None else budget.check_compensation(Decimal(amount))
+        return None if checked is None or budget is None else (budget, *checked)
 
     @command
     def approve_resolution(self, complaint_id: UUID, *, ctx: CommandContext) -> CommandResult:

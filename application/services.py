@@ -31,6 +31,7 @@ class Services:
         risks = Risks(env=config.app_env(Risks.name))
         employees = Employees(env=config.app_env(Employees.name))
         budgets = Budgets(env=config.app_env(Budgets.name))
+        complaints.budgets = budgets
         alerts = Alerts(env=config.app_env(Alerts.name))
         kind = "postgresql" if config.postgres else "sqlite"
         services = cls(

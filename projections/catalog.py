@@ -11,6 +11,7 @@ from projections.complaints import ComplaintsView
 from projections.customers import CustomersView
 from projections.employees import EmployeesView
 from projections.inbox import InboxView
+from projections.loops import CompensationBudget, DetractorReopen, RecurringRootCause
 from projections.projection import Projection
 from projections.risks import RisksView
 
@@ -28,4 +29,7 @@ def all_projections(services: Services) -> list[Projection]:
         InboxView(),
         # Policies: they act on what they follow (projections.policy).
         Alerting(services),
+        DetractorReopen(services),
+        CompensationBudget(services),
+        RecurringRootCause(services),
     ]

@@ -55,10 +55,13 @@ def test_every_projection_is_checked() -> None:
         "AlertsView",
         "AuditTrail",
         "BudgetsView",
+        "CompensationBudget",
         "ComplaintsView",
         "CustomersView",
+        "DetractorReopen",
         "EmployeesView",
         "InboxView",
+        "RecurringRootCause",
         "RisksView",
     }
 
