@@ -33,7 +33,19 @@ RECIPIENTS: dict[str, tuple[str, ...]] = {
     "webhook_failed": ("technology", "management"),
 }
 """Who receives each kind of alert, besides the principals an alert names (a risk's
-owner, an action's owner)."""
+owner, an action's owner) and, for a department's budget or risk, its head's role."""
+
+
+def recipients_of(kind: str, department: Any = None) -> list[str]:
+    """The roles an alert of ``kind`` is for; with the department whose budget or risk
+    it is about, that department's head (the role of its name; management for
+    administration)."""
+    roles = list(RECIPIENTS.get(kind, ("management",)))
+    name = getattr(department, "value", department)
+    head = "management" if name == "administration" else name
+    if head in {role.value for role in Role} and head not in roles:
+        roles.append(head)
+    return roles
 
 
 class AlertStatus(Enum):

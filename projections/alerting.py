@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from domain.alert import Alert
+from domain.alert import Alert, recipients_of
 from domain.budget import Budget
 from domain.complaint import Complaint
 from domain.employee import Employee
@@ -56,6 +56,7 @@ class Alerting(Policy):
         summary: str,
         scope: str = "",
         for_principals: tuple[str, ...] = (),
+        department: Any = None,
     ) -> None:
         subject_id = UUID(str(delivery.notification.originator_id))
         result = self.services.alerts.raise_alert(
@@ -64,6 +65,7 @@ class Alerting(Policy):
             subject_type=subject_type,
             subject_id=subject_id,
             summary=summary,
+            for_roles=recipients_of(kind, department),
             for_principals=for_principals,
             scope=scope,
             ctx=self.context(delivery, f"raise-{kind}"),
@@ -102,6 +104,7 @@ class Alerting(Policy):
             f"past {event.threshold}",
             scope=str(event.kri_id),
             for_principals=(risk.owner,),
+            department=risk.department,
         )
 
     @handles(RiskEvents.AcceptanceLapsed)
@@ -115,6 +118,7 @@ class Alerting(Policy):
             summary=f"The acceptance of risk {risk.title!r} lapsed on {event.expires_on}: "
             "reassess it",
             for_principals=(risk.owner,),
+            department=risk.department,
         )
 
     @handles(
@@ -135,6 +139,7 @@ class Alerting(Policy):
             summary=f"Budget {budget.department.value} {budget.fiscal_year}: line "
             f"{event.line} {what}",
             scope=str(event.line),
+            department=budget.department,
         )
 
     @handles(ComplaintEvents.SlaBreached)

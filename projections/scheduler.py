@@ -32,6 +32,7 @@ from uuid import UUID
 from application.context import Actor, CommandContext
 from application.errors import ApplicationError
 from application.services import Services
+from domain.alert import recipients_of
 from domain.errors import DomainError
 from projections.projection import utc_text
 from projections.store import ReadModelStore
@@ -153,6 +154,7 @@ class DeadlineScheduler:
         *,
         scope: str = "",
         for_principals: tuple[str, ...] = (),
+        department: Any = None,
     ) -> list[str]:
         if (kind, key) in self._done:
             return []
@@ -162,6 +164,7 @@ class DeadlineScheduler:
             subject_type=subject_type,
             subject_id=UUID(subject_id),
             summary=summary,
+            for_roles=recipients_of(kind, department),
             for_principals=[p for p in for_principals if p],
             scope=scope,
             ctx=context(kind, subject_id, due),
@@ -190,6 +193,7 @@ class DeadlineScheduler:
                 f"The review of risk {risk.title!r} was due {due}",
                 due,
                 for_principals=(risk.owner,),
+                department=risk.department,
             )
         return recorded
 
@@ -221,6 +225,7 @@ class DeadlineScheduler:
                 due,
                 scope=row["action_id"],
                 for_principals=(action["owner"], risk.owner),
+                department=risk.department,
             )
         return recorded
 
@@ -265,6 +270,7 @@ class DeadlineScheduler:
                 row["id"],
                 f"Fiscal year {year} ended: close the {row['department']} budget",
                 f"{year}-12-31",
+                department=row["department"],
             )
         return recorded
 

@@ -153,7 +153,7 @@ def test_overdue_reviews_actions_and_a_year_end_alert_once(api: Api, clock: Cloc
     assert sorted(a["kind"] for a in found) == ["action_overdue", "review_overdue"]
     assert "ops-ou" in next(a for a in found if a["kind"] == "action_overdue")["for_principals"]
     (year_end,) = about(alerts(api, kind="year_end"), budget_id)
-    assert year_end["for_roles"] == ["finance"]
+    assert year_end["for_roles"] == ["finance", "technology"]  # and the department head
 
 
 def test_the_default_interval_records_within_a_minute() -> None:
