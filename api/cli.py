@@ -146,7 +146,12 @@ def _run_projections(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stop.set())
     names = ", ".join(p.name for p in runner.projections)
     print(f"opsledger: running projections {names}; Ctrl-C stops", file=sys.stderr)
-    scheduler = DeadlineScheduler(services, runner.stores, interval=settings.scheduler_interval)
+    scheduler = DeadlineScheduler(
+        services,
+        runner.stores,
+        interval=settings.scheduler_interval,
+        ready=lambda: all(lag.events == 0 for lag in runner.lag().values()),
+    )
     deadlines = threading.Thread(target=scheduler.run_forever, args=(stop,), daemon=True)
     deadlines.start()
     try:

@@ -64,7 +64,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services, app.state.projections = services, runner
         app.state.read_models = ReadModels.of(runner)
         app.state.tokens = TokenStore(store)
-        scheduler = DeadlineScheduler(services, runner.stores, interval=settings.scheduler_interval)
+        scheduler = DeadlineScheduler(
+            services,
+            runner.stores,
+            interval=settings.scheduler_interval,
+            ready=lambda: all(lag.events == 0 for lag in runner.lag().values()),
+        )
         app.state.scheduler = scheduler
         if settings.run_projections:
             runner.start()

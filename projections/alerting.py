@@ -16,7 +16,7 @@ from domain.alert import Alert, recipients_of
 from domain.budget import Budget
 from domain.complaint import Complaint
 from domain.employee import Employee
-from domain.risk import Risk
+from domain.risk import Risk, RiskLevel
 from projections.policy import Policy
 from projections.projection import Delivery, events_of, handles
 from projections.store import ReadCursor
@@ -57,15 +57,17 @@ class Alerting(Policy):
         scope: str = "",
         for_principals: tuple[str, ...] = (),
         department: Any = None,
+        board: bool = False,
     ) -> None:
         subject_id = UUID(str(delivery.notification.originator_id))
+        roles = recipients_of(kind, department) + (["board"] if board else [])
         result = self.services.alerts.raise_alert(
             kind=kind,
             key=f"{delivery.log}:{delivery.position}",
             subject_type=subject_type,
             subject_id=subject_id,
             summary=summary,
-            for_roles=recipients_of(kind, department),
+            for_roles=list(dict.fromkeys(roles)),
             for_principals=for_principals,
             scope=scope,
             ctx=self.context(delivery, f"raise-{kind}"),
@@ -105,6 +107,8 @@ class Alerting(Policy):
             scope=str(event.kri_id),
             for_principals=(risk.owner,),
             department=risk.department,
+            # The board holds the authority over high and critical risks (§8.2.4).
+            board=risk.current_level in (RiskLevel.HIGH, RiskLevel.CRITICAL),
         )
 
     @handles(RiskEvents.AcceptanceLapsed)

@@ -63,8 +63,12 @@ class DeadlineScheduler:
         *,
         interval: float = DEFAULT_INTERVAL,
         clock: Callable[[], datetime] | None = None,
+        ready: Callable[[], bool] | None = None,
     ) -> None:
         self.services = services
+        self.ready = ready
+        """Whether the read models have caught up: the first round waits for it (up to
+        an interval), so that a starting server judges deadlines by current models."""
         self.stores = stores
         self.interval = interval
         self._clock = clock
@@ -282,6 +286,15 @@ class DeadlineScheduler:
 
     def run_forever(self, stop: threading.Event | None = None) -> None:
         stop = stop or self._stop
+        waited = 0.0
+        while self.ready is not None and waited < self.interval and not stop.is_set():
+            try:
+                if self.ready():
+                    break
+            except Exception:  # the store is not answering yet
+                log.debug("scheduler: read models not ready", exc_info=True)
+            stop.wait(0.5)
+            waited += 0.5
         while not stop.is_set():
             try:
                 for what in self.tick():
