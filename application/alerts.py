@@ -4,6 +4,7 @@ the people they are for, resolved by a policy when their cause is gone."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
@@ -143,7 +144,11 @@ class Alerts(OpsApplication):
         return self.change(alert_id, Alert, ctx, lambda a: a.resolve(note, by, roles, now))
 
     def resolve_if_open(self, alert_id: UUID, *, reason: str, ctx: CommandContext) -> bool:
-        """Resolve the alert because its cause is gone; whether anything was written."""
+        """Resolve the alert because its cause is gone; whether anything was written.
+
+        Idempotent by itself (a resolved alert stays so), so the context's
+        Idempotency-Key is not recorded: one event may end several alerts."""
+        ctx = replace(ctx, idempotency=None)
         for _attempt in range(3):
             alert = self.get_alert(alert_id)
             if not alert.resolve_as_cause_gone(reason, ctx.actor.principal, self.clock()):

@@ -158,3 +158,20 @@ def test_overdue_reviews_actions_and_a_year_end_alert_once(api: Api, clock: Cloc
 
 def test_the_default_interval_records_within_a_minute() -> None:
     assert Settings().scheduler_interval <= 60
+
+
+def test_both_breaches_alert_and_one_event_ending_the_cause_resolves_both(
+    api: Api, clock: Clock
+) -> None:
+    complaint_id = api.receive_complaint()
+    clock.advance(days=30)
+    recorded = [r for r in tick(api) if complaint_id in r]
+    assert sorted(recorded) == [
+        f"sla_breached:{complaint_id}:first_response",
+        f"sla_breached:{complaint_id}:resolution",
+    ]
+    assert api.state("complaints", complaint_id)["escalation_level"] == 2
+    assert len(about(alerts(api, kind="sla_breached", status="open"), complaint_id)) == 2
+    api.ok(f"/complaints/{complaint_id}/withdraw", {"reason": "solved itself"}, who=CS_A)
+    found = about(alerts(api, kind="sla_breached"), complaint_id)
+    assert [a["status"] for a in found] == ["resolved", "resolved"]
