@@ -263,6 +263,11 @@ class ProjectionRunner:
     def reached(self, projection: str, log_name: str, position: int) -> bool:
         return self.stores[projection].position(log_name) >= position
 
+    def idle(self) -> bool:
+        """Whether every projection (policies included) has applied every event, as far
+        as this runner knows (one query per log)."""
+        return not self._behind(self._heads())
+
     def nudge(self) -> None:
         """New events were written here: catch up now rather than at the next poll."""
         self._wake.set()

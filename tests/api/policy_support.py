@@ -20,15 +20,8 @@ def runner_of(api: Api) -> ProjectionRunner:
 
 def settle(api: Api) -> None:
     """Until the runner (policies included) has nothing left to apply."""
-    runner = runner_of(api)
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        lags = runner.lag()
-        if all(lag.events == 0 for lag in lags.values()):
-            return
-        runner.nudge()
-        time.sleep(0.02)
-    raise AssertionError(f"projections did not catch up: {runner.lag()}")
+    api.settle()
+    assert runner_of(api).idle(), f"projections did not catch up: {runner_of(api).lag()}"
 
 
 def alerts(api: Api, who: Role | str = Role.AUDITOR, **params: Any) -> list[dict[str, Any]]:
