@@ -20,6 +20,8 @@ import logging
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, uuid5
 
+from eventsourcing.utils import get_topic
+
 from application.context import Actor, CommandContext, Idempotency
 from application.errors import ApplicationError
 from application.services import Services
@@ -56,6 +58,9 @@ class Policy(Projection):
 
     def __init__(self, services: Services) -> None:
         self.services = services
+
+    def wanted_topics(self) -> frozenset[str] | None:
+        return frozenset(get_topic(event_class) for event_class in self.handlers)
 
     def context(self, delivery: Delivery, action: str) -> CommandContext:
         """The context of the command ``action`` this policy sends in reaction to ``delivery``."""
