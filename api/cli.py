@@ -135,6 +135,7 @@ def _run_projections(args: argparse.Namespace) -> int:
     from projections.catalog import all_projections
     from projections.delivery import WebhookWorker
     from projections.runner import ProjectionRunner
+    from projections.scheduler import DeadlineScheduler
 
     settings = Settings()
     store = settings.store()
@@ -150,10 +151,20 @@ def _run_projections(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stop.set())
     names = ", ".join(p.name for p in runner.projections)
     print(f"opsledger: running projections {names} and webhooks; Ctrl-C stops", file=sys.stderr)
+    scheduler = DeadlineScheduler(
+        services,
+        runner.stores,
+        interval=settings.scheduler_interval,
+        ready=lambda: all(lag.events == 0 for lag in runner.lag().values()),
+    )
+    deadlines = threading.Thread(target=scheduler.run_forever, args=(stop,), daemon=True)
+    deadlines.start()
     webhooks.start()
     try:
         runner.run_forever(stop)
     finally:
+        stop.set()
+        deadlines.join(timeout=10)
         webhooks.close()
         runner.close()
         services.close()
@@ -186,7 +197,9 @@ def _rebuild_projections(args: argparse.Namespace) -> int:
     runner = ProjectionRunner(services, store, all_projections(services))
     try:
         known = [p.name for p in runner.projections]
-        names = [args.name] if args.name else known
+        # Policies act rather than answer reads: all means every read model.
+        models = [p.name for p in runner.projections if not getattr(p, "reacts", False)]
+        names = [args.name] if args.name else models
         unknown = [n for n in names if n not in known]
         if unknown:
             print(

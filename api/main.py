@@ -13,6 +13,7 @@ from api.middleware import RequestMiddleware
 from api.openapi import finish_openapi
 from api.problems import install_problem_handlers
 from api.routes import (
+    alerts,
     audit,
     budgets,
     budgets_reads,
@@ -22,6 +23,7 @@ from api.routes import (
     employees,
     employees_reads,
     health,
+    inbox,
     risks,
     risks_reads,
     webhooks,
@@ -33,6 +35,7 @@ from projections.catalog import all_projections
 from projections.delivery import WebhookWorker
 from projections.queries.read_models import ReadModels
 from projections.runner import ProjectionRunner
+from projections.scheduler import DeadlineScheduler
 
 log = logging.getLogger("opsledger")
 
@@ -74,15 +77,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.webhooks = worker
         app.state.read_models = ReadModels.of(runner)
         app.state.tokens = TokenStore(store)
+        scheduler = DeadlineScheduler(
+            services,
+            runner.stores,
+            interval=settings.scheduler_interval,
+            ready=lambda: all(lag.events == 0 for lag in runner.lag().values()),
+        )
+        app.state.scheduler = scheduler
         if settings.run_projections:
             runner.start()
             worker.start()
+            scheduler.start()
         log.info("ready: %s", ", ".join(a.name for a in services.all()))
         try:
             yield
         finally:
             app.state.read_models.close()
             worker.close()
+            scheduler.stop()
             runner.close()
             services.close()
             app.state.tokens.close()
@@ -112,6 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dashboards,
         audit,
         webhooks,
+        alerts,
+        inbox,
     ):
         app.include_router(module.router)
     return app

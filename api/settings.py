@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     run_projections: bool = True
     """Run the projection workers inside the server; false where `opsledger projections run`
     runs them apart (the server still serves the read models)."""
+    scheduler_interval: float = 30.0
+    """Seconds between the deadline scheduler's rounds (it runs where the projections
+    run): a deadline is recorded within this of passing."""
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
     audit_key: Path | None = None

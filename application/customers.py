@@ -158,10 +158,16 @@ class Customers(OpsApplication):
         csat: int | None = None,
         nps: int | None = None,
         comment: str | None = None,
+        complaint_id: UUID | None = None,
         ctx: CommandContext,
     ) -> CommandResult:
+        """Record a survey answer; ``complaint_id`` names the complaint it asks about (a
+        detractor's answer about a closed one reopens it: docs/policies.md)."""
         return self.change(
-            customer_id, Customer, ctx, lambda c: c.answer_survey(survey, csat, nps, comment)
+            customer_id,
+            Customer,
+            ctx,
+            lambda c: c.answer_survey(survey, csat, nps, comment, complaint_id),
         )
 
     @command

@@ -174,6 +174,7 @@ class Complaint(Aggregate):
     # Set by events added later: snapshots taken before them lack these.
     responded_by: str | None = None
     final_decision_by: str | None = None
+    sla_breaches: list[dict[str, Any]] | None = None
 
     @classmethod
     def receive(
@@ -580,6 +581,44 @@ class Complaint(Aggregate):
     def _withdrawn(self, reason: FreeText, at: datetime) -> None:
         self.status = ComplaintStatus.WITHDRAWN
         self._end_pause(at)
+
+    # Deadlines (recorded by the scheduler).
+
+    def sla_due(self, clock: str) -> datetime | None:
+        """When the SLA ``clock`` (``first_response`` or ``resolution``) runs out, if it
+        runs at all: a clock stops with what it waits for, and while the complaint waits
+        on the customer (the time paused moves the resolution target on)."""
+        if self.status in (ComplaintStatus.WITHDRAWN, ComplaintStatus.CLOSED):
+            return None
+        if clock == "first_response":
+            return self.first_response_due if self.acknowledged_at is None else None
+        if self.responded_at is not None or self.resolved_at is not None:
+            return None
+        if self.status == ComplaintStatus.PENDING_CUSTOMER:
+            return None
+        return self.effective_resolution_due
+
+    def record_sla_breach(self, clock: str, now: datetime) -> bool:
+        """Record that the SLA ``clock`` ran out, once per clock and (re)opening; it
+        raises the escalation level. Whether a breach was recorded."""
+        due = self.sla_due(clock)
+        if due is None or due > now:
+            return False
+        if any(
+            b["clock"] == clock and b["reopen_count"] == self.reopen_count
+            for b in self.sla_breaches or ()
+        ):
+            return False
+        self._sla_breached(clock=clock, due=due, escalation_level=self.escalation_level + 1, at=now)
+        return True
+
+    @event("SlaBreached")
+    def _sla_breached(self, clock: str, due: datetime, escalation_level: int, at: datetime) -> None:
+        self.sla_breaches = [
+            *(self.sla_breaches or ()),
+            {"clock": clock, "due": due, "reopen_count": self.reopen_count},
+        ]
+        self.escalation_level = escalation_level
 
     @property
     def effective_resolution_due(self) -> datetime | None:

@@ -316,7 +316,12 @@ class Customer(Aggregate):
         self.marketing_consent = marketing
 
     def answer_survey(
-        self, survey: str, csat: int | None, nps: int | None, comment: str | None
+        self,
+        survey: str,
+        csat: int | None,
+        nps: int | None,
+        comment: str | None,
+        complaint_id: UUID | None = None,
     ) -> None:
         self._check_not_erased()
         self._check_service_consent("surveys")
@@ -331,13 +336,23 @@ class Customer(Aggregate):
                 f"survey {survey!r} was answered already", fields=("survey",)
             )
         self._survey_answered(
-            survey=survey, csat=csat, nps=nps, comment=PersonalText.about(self.id, comment)
+            survey=survey,
+            csat=csat,
+            nps=nps,
+            comment=PersonalText.about(self.id, comment),
+            complaint_id=complaint_id,
         )
 
     @event("SurveyAnswered")
     def _survey_answered(
-        self, survey: str, csat: int | None, nps: int | None, comment: FreeText | None
+        self,
+        survey: str,
+        csat: int | None,
+        nps: int | None,
+        comment: FreeText | None,
+        complaint_id: UUID | None = None,
     ) -> None:
+        # complaint_id: the complaint the survey asks about (None before issue 13).
         self.surveys[survey] = {"csat": csat, "nps": nps}
 
     def log_follow_up(self, channel: ServiceChannel, note: str) -> None:

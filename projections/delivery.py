@@ -32,6 +32,7 @@ from uuid import UUID
 
 import httpx
 
+from application.alerts import Alerts
 from application.services import Services
 from application.store import StoreConfig
 from application.webhooks import SECRET_PREFIX, Webhooks, check_webhook_url
@@ -383,6 +384,25 @@ class WebhookConfig:
     allow_link_local: bool = False
 
 
+def alert_on_failure(alerts: Alerts) -> Callable[[FailedDelivery], None]:
+    """The failure hook by default: a ``webhook_failed`` alert for technology and
+    management, once per delivery (raising it again answers the same alert)."""
+
+    def raise_alert(failed: FailedDelivery) -> None:
+        alerts.raise_alert(
+            kind="webhook_failed",
+            key=failed.delivery_id,
+            subject_type="webhook",
+            subject_id=failed.webhook_id,
+            summary=(
+                f"webhook delivery of {failed.event_type} ({failed.log}:{failed.position}) "
+                f"failed after {failed.attempts} attempts: {failed.last_error or 'no answer'}"
+            ),
+        )
+
+    return raise_alert
+
+
 class WebhookWorker:
     """The outbox follower and the sender, each in a thread of its own, where the
     projections run. Followers of several processes take turns (a lock); senders
@@ -409,7 +429,7 @@ class WebhookWorker:
             timeout=self.settings.timeout,
             lease_seconds=self.settings.lease_seconds,
             allow_link_local=self.settings.allow_link_local,
-            on_failed=on_failed,
+            on_failed=on_failed or alert_on_failure(services.alerts),
         )
         self.lock = ProjectionLock(config, OUTBOX)
         self._wake = threading.Event()

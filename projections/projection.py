@@ -127,6 +127,11 @@ class Projection(ABC):
             handlers.update(marked)
         cls.handlers = handlers
 
+    def wanted_topics(self) -> frozenset[str] | None:
+        """The topics of the only events this projection needs to see, if it says so
+        (a policy: the events it reacts to); None: every event of its logs."""
+        return None
+
     def apply(self, cursor: ReadCursor, delivery: Delivery) -> None:
         """Write what ``delivery`` changes; called inside the page's transaction.
 

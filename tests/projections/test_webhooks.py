@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from eventsourcing.domain import Aggregate, event
 from standardwebhooks.webhooks import Webhook
 
 from application.services import Services
 from application.store import StoreConfig
 from application.webhooks import new_secret
+from domain.alert import Alert
 from domain.webhook import matches
 from projections.delivery import (
     DEFAULT_SCHEDULE,
@@ -114,6 +115,32 @@ def test_retries_follow_the_schedule_then_the_delivery_fails_and_the_hook_is_tol
         made.close()
 
 
+def test_a_delivery_that_finally_fails_raises_one_webhook_failed_alert(
+    services: Services, store_config: StoreConfig, clock: FakeClock, always_down: Receiver
+) -> None:
+    made = WebhookWorker(
+        services,
+        store_config,
+        WebhookConfig(policy=RetryPolicy((10,), jitter=0), timeout=2, lease_seconds=30),
+        clock=clock,
+    )
+    try:
+        webhook_id = subscribe(services, always_down, ["Customer.Registered"])
+        register(services)
+        assert made.run_once() == 1
+        clock.now += 11
+        assert made.run_once() == 1  # the last attempt: failed, the alert raised
+        (row,) = messages(made)
+        assert row["status"] == "failed"
+        alert = services.alerts.get_alert(Alert.create_id("webhook_failed", row["id"]))
+        assert alert.kind == "webhook_failed" and alert.subject_id.hex == webhook_id.replace(
+            "-", ""
+        )
+        assert set(alert.for_roles) == {"technology", "management"}
+    finally:
+        made.close()
+
+
 def test_two_senders_never_send_what_the_other_holds_until_its_lease_ends(
     services: Services, store_config: StoreConfig, clock: FakeClock, always_down: Receiver
 ) -> None:
@@ -183,17 +210,15 @@ def test_no_payload_holds_personal_data(
         made.close()
 
 
-class Alert(Aggregate):
-    """A stand-in with the shape the alerts' contract promises (``Alert.Raised`` with
-    a ``kind``): only for the matcher, which reads a qualname and a kind."""
-
-    @event("Raised")
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-
-
-def test_alert_kinds_match_alert_raised_events_by_their_kind() -> None:
-    raised = Alert(kind="sla_breached").collect_events()[0]
+def test_alert_kinds_match_alert_raised_events_by_their_kind(services: Services) -> None:
+    result = services.alerts.raise_alert(
+        kind="sla_breached",
+        key="complaint-1:resolution",
+        subject_type="complaint",
+        subject_id=uuid.uuid4(),
+        summary="resolution overdue",
+    )
+    raised = next(iter(services.alerts.events.get(result.id)))
     kind, qualname = raised.kind, type(raised).__qualname__  # type: ignore[attr-defined]
     assert qualname == "Alert.Raised"
     assert matches(["alert.sla_breached"], qualname, kind)
@@ -201,7 +226,7 @@ def test_alert_kinds_match_alert_raised_events_by_their_kind() -> None:
     assert matches(["Alert.Raised"], qualname, kind)
     assert not matches(["alert.kri_red"], qualname, kind)
     assert not matches(["alert.sla_breached"], "Complaint.Reopened", "sla_breached")
-    assert payload_of_event(raised, "alerts")["data"]["fields"] == {"kind": "sla_breached"}
+    assert payload_of_event(raised, "alerts")["data"]["fields"]["kind"] == "sla_breached"
 
 
 def test_the_default_schedule_retries_for_more_than_a_day_with_jitter() -> None:
