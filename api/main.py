@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.limits import FailureLimit
 from api.logs import configure_logging
+from api.methods import MethodsMiddleware
 from api.middleware import RequestMiddleware
 from api.openapi import finish_openapi
 from api.problems import install_problem_handlers
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services, app.state.projections = services, runner
         app.state.read_models = ReadModels.of(runner)
         app.state.tokens = TokenStore(store)
+        app.state.auth_failures = FailureLimit(settings.auth_failures_per_minute, 60.0)
         if settings.run_projections:
             runner.start()
         log.info("ready: %s", ", ".join(a.name for a in services.all()))
@@ -83,7 +86,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
     finish_openapi(app)
-    app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(MethodsMiddleware)  # inside RequestMiddleware: ids and logs for all
+    app.add_middleware(
+        RequestMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.body_timeout_seconds,
+    )
     for module in (
         health,
         customers,

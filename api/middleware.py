@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -33,8 +34,11 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+TIMED_OUT = object()
+
 TITLES = {
     400: "The request is malformed",
+    408: "The request body did not arrive in time",
     413: "The request body is too large",
     422: "The request has invalid fields",
 }
@@ -60,11 +64,15 @@ async def _send_problem(send: Send, status: int, slug: str, detail: str, **extra
 
 class RequestMiddleware:
     """Gives every request an id (the client's ``X-Request-ID`` or a new one),
-    refuses bodies over the limit with 413, and logs one structured line."""
+    refuses bodies over the limit with 413 and bodies that take longer than
+    ``body_timeout`` seconds to arrive with 408 (the connection is closed: uvicorn's
+    keep-alive timeout does not cover a body that never finishes), and logs one
+    structured line."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, body_timeout: float = 30.0) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,7 +114,14 @@ class RequestMiddleware:
                 await _send_problem(
                     send_with_id, 400, "malformed-request", "Content-Length is not a number"
                 )
-            elif (body := await self._read_body(int(declared), receive)) is None:
+            elif (body := await self._read_body_in_time(int(declared), receive)) is TIMED_OUT:
+                await _send_problem(
+                    send_with_id,
+                    408,
+                    "body-timeout",
+                    f"the request body must arrive within {self.body_timeout:g} seconds",
+                )
+            elif body is None:
                 await _send_problem(
                     send_with_id,
                     413,
@@ -114,9 +129,16 @@ class RequestMiddleware:
                     f"bodies are limited to {self.max_body_bytes} bytes",
                 )
             else:
+                assert isinstance(body, bytes)
                 await self.app(scope, _replay(body, receive), send_with_id)
         finally:
             self._log(scope, request_id, status, started)
+
+    async def _read_body_in_time(self, declared: int, receive: Receive) -> bytes | object | None:
+        try:
+            return await asyncio.wait_for(self._read_body(declared, receive), self.body_timeout)
+        except TimeoutError:
+            return TIMED_OUT
 
     async def _read_body(self, declared: int, receive: Receive) -> bytes | None:
         """The whole body, or None when it is over the limit (declared or streamed):

@@ -30,7 +30,14 @@ class Settings(BaseSettings):
     """Run the projection workers inside the server; false where `opsledger projections run`
     runs them apart (the server still serves the read models)."""
     max_body_bytes: int = 1024 * 1024
+    body_timeout_seconds: float = 30.0
+    """A request body must have arrived this long after its headers, else 408."""
     log_level: str = "INFO"
+    auth_failures_per_minute: int = 30
+    """Failed authentications (unknown, revoked, expired tokens) one client address may
+    make per minute and worker; beyond, 429 with Retry-After."""
+    max_waits_per_principal: int = 4
+    """Reads one principal may have waiting for ``min_position`` at once; beyond, 429."""
     audit_key: Path | None = None
     """The Ed25519 private key file that signs checkpoints and bundles
     (`opsledger audit keygen` makes one); absent = no signing."""

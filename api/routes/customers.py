@@ -71,10 +71,12 @@ def list_customers(
     fmt: FormatDep,
     status: CustomerStatus | None = None,
     channel: AcquisitionChannel | None = None,
-    campaign: str | None = None,
-    segment: str | None = None,
+    campaign: Annotated[str | None, Query(max_length=200)] = None,
+    segment: Annotated[str | None, Query(max_length=200)] = None,
     tier: MembershipTier | None = None,
-    q: Annotated[str | None, Query(description="Text in the name, email or phone")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text in the name, email or phone")
+    ] = None,
     registered_from: Moment | None = None,
     registered_until: Moment | None = None,
     limit: Limit = 50,
