@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.consistency import Waits
 from api.limits import FailureLimit
 from api.logs import configure_logging
 from api.methods import MethodsMiddleware
@@ -64,6 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.read_models = ReadModels.of(runner)
         app.state.tokens = TokenStore(store)
         app.state.auth_failures = FailureLimit(settings.auth_failures_per_minute, 60.0)
+        app.state.waits = Waits(
+            settings.max_waits_per_principal, settings.min_position_wait_seconds
+        )
         if settings.run_projections:
             runner.start()
         log.info("ready: %s", ", ".join(a.name for a in services.all()))

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     """Failed authentications (unknown, revoked, expired tokens) one client address may
     make per minute and worker; beyond, 429 with Retry-After."""
     max_waits_per_principal: int = 4
+    min_position_wait_seconds: float = 5.0
+    """How long a read waits for ``min_position`` before 503 projection-behind."""
     """Reads one principal may have waiting for ``min_position`` at once; beyond, 429."""
     audit_key: Path | None = None
     """The Ed25519 private key file that signs checkpoints and bundles
