@@ -6,7 +6,7 @@ import argparse
 import socket
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -115,13 +115,80 @@ def _load_demo(settings: Settings) -> None:
     sys.stdout.flush()
 
 
+DEFAULT_TOKEN_DAYS = 90
+"""How long a token from ``token create`` works unless ``--expires`` says otherwise
+(``--expires 0``: never expires). Demo tokens (``serve --demo``) never expire."""
+
+
+def _token_store() -> TokenStore:
+    """The token store of the configured store, named on stderr: ``./var`` is relative
+    to where the command runs, and a token written elsewhere works nowhere."""
+    store = Settings().store()
+    print(f"opsledger: store = {store.describe()}", file=sys.stderr)
+    return TokenStore(store)
+
+
 def _create_token(args: argparse.Namespace) -> int:
-    tokens = TokenStore(Settings().store())
+    if args.expires < 0:
+        print("opsledger: --expires takes a number of days, 0 for never", file=sys.stderr)
+        return 2
+    tokens = _token_store()
     try:
         roles = [Role(r) for r in args.role]
-        print(tokens.issue(args.name, roles, employee_id=args.employee))
+        expires_in = timedelta(days=args.expires) if args.expires else None
+        print(tokens.issue(args.name, roles, employee_id=args.employee, expires_in=expires_in))
     finally:
         tokens.close()
+    return 0
+
+
+def _list_tokens(args: argparse.Namespace) -> int:
+    tokens = _token_store()
+    try:
+        infos = tokens.infos()
+    finally:
+        tokens.close()
+    now = datetime.now(UTC)
+    rows = [("id", "name", "roles", "status", "created", "last used", "expires", "employee")]
+    for info in infos:
+        status = info.status(now)
+        if status != "active" and not args.all:
+            continue
+        rows.append(
+            (
+                info.id,
+                info.name,
+                ",".join(info.roles),
+                status,
+                _when(info.created_at),
+                _when(info.last_used_at),
+                _when(info.expires_at) if info.expires_at else "never",
+                info.employee_id or "-",
+            )
+        )
+    widths = [max(len(row[n]) for row in rows) for n in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _when(text: str | None) -> str:
+    """A stored moment to the minute, in UTC; ``-`` for none."""
+    if not text:
+        return "-"
+    return datetime.fromisoformat(text).astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _revoke_token(args: argparse.Namespace) -> int:
+    tokens = _token_store()
+    try:
+        revoked = tokens.revoke(args.token)
+    finally:
+        tokens.close()
+    if not revoked:
+        print(f"opsledger: no active token has the id or name {args.token!r}", file=sys.stderr)
+        return 1
+    print(f"opsledger: revoked {revoked} token(s)", file=sys.stderr)
     return 0
 
 
@@ -175,6 +242,7 @@ def _rebuild_projections(args: argparse.Namespace) -> int:
     from projections.runner import ProjectionRunner
 
     store = Settings().store()
+    print(f"opsledger: store = {store.describe()}", file=sys.stderr)
     services = Services.open(store)
     runner = ProjectionRunner(services, store, all_projections(services))
     try:
@@ -205,6 +273,7 @@ def _audit_runner(settings: Settings) -> tuple[Services, ProjectionRunner]:
     from projections.runner import ProjectionRunner
 
     store = settings.store()
+    print(f"opsledger: store = {store.describe()}", file=sys.stderr)
     services = Services.open(store)
     apps = services.all()
     runner = ProjectionRunner(
@@ -382,7 +451,24 @@ def parser() -> argparse.ArgumentParser:
         metavar="UUID",
         help="the employee the principal is: it then acts only as that employee",
     )
+    create.add_argument(
+        "--expires",
+        type=int,
+        default=DEFAULT_TOKEN_DAYS,
+        metavar="DAYS",
+        help=f"days until the token stops working (default {DEFAULT_TOKEN_DAYS}; 0: never)",
+    )
     create.set_defaults(run=_create_token)
+    listing = token_commands.add_parser(
+        "list", help="the tokens: id, name, roles, created, last used, expiry (never the secret)"
+    )
+    listing.add_argument("--all", action="store_true", help="revoked and expired ones too")
+    listing.set_defaults(run=_list_tokens)
+    revoke = token_commands.add_parser(
+        "revoke", help="stop a token (by id) or every token of a name, at once"
+    )
+    revoke.add_argument("token", metavar="NAME|ID", help="a token's id (token list) or a name")
+    revoke.set_defaults(run=_revoke_token)
 
     projections = commands.add_parser("projections", help="run or rebuild the read models")
     projection_commands = projections.add_subparsers(dest="projections_command", required=True)
