@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import socket
 import sys
 from collections.abc import Sequence
@@ -14,11 +15,14 @@ from uuid import UUID
 from eventsourcing.persistence import InterfaceError, OperationalError
 from psycopg_pool import PoolTimeout
 
+from api.logs import configure_logging
 from api.settings import Settings
 from api.tokens import TokenStore
 from application.store import InvalidDatabaseUrl
 from domain.vocabulary import Role
 from projections.signing import BadKey
+
+log = logging.getLogger("opsledger")
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -33,7 +37,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings()
     store = settings.store()
-    print(f"opsledger: store = {store.describe()}", file=sys.stderr)
+    log.info("store: %s", store.describe())
     _prepare_store(settings)
     if args.demo:
         _load_demo(settings)
@@ -43,7 +47,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        access_log=False,
+        access_log=False,  # RequestMiddleware writes the access lines, with more in them
+        log_config=None,  # uvicorn's lines go through our handler: JSON like every other
         log_level=settings.log_level.lower(),
     )
     if args.workers <= 1:
@@ -98,11 +103,15 @@ def _load_demo(settings: Settings) -> None:
         after = sum(app.recorder.max_notification_id() or 0 for app in services.all())
     finally:
         services.close()
-    print(
-        f"opsledger: demo company loaded: {summary.customers} customers, "
-        f"{summary.complaints} complaints, {budgets} budgets, {employees} employees, "
-        f"{risks} risks ({after - before} new events)",
-        file=sys.stderr,
+    log.info(
+        "demo company loaded: %s customers, %s complaints, %s budgets, %s employees, "
+        "%s risks (%s new events)",
+        summary.customers,
+        summary.complaints,
+        budgets,
+        employees,
+        risks,
+        after - before,
     )
     tokens = TokenStore(settings.store())
     try:
@@ -168,7 +177,9 @@ def _list_tokens(args: argparse.Namespace) -> int:
         )
     widths = [max(len(row[n]) for row in rows) for n in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
     return 0
 
 
@@ -489,6 +500,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    settings.warn_unknown_variables()
     try:
         code: int = args.run(args)
     except (InvalidDatabaseUrl, OperationalError, InterfaceError, PoolTimeout) as error:

@@ -153,6 +153,6 @@ def reached(name: str) -> Callable[..., Awaitable[str | None]]:
     return wait
 
 
-def MinPosition(name: str) -> object:  # noqa: N802 - reads as a type in signatures
+def MinPosition(name: str) -> object:
     """``min_position: Annotated[str | None, MinPosition(CUSTOMERS)]``."""
     return Depends(reached(name))

@@ -14,8 +14,8 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.problems import Problem
 from api.limits import FailureLimit
+from api.problems import Problem
 from api.tokens import TokenExpired, TokenStore
 from application.context import Actor, CommandContext, Idempotency
 from application.services import Services

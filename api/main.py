@@ -25,6 +25,7 @@ from api.routes import (
     employees,
     employees_reads,
     health,
+    metrics,
     risks,
     risks_reads,
 )
@@ -49,7 +50,8 @@ Errors are `application/problem+json`. Every path but `/health`, `/docs` and
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    settings.warn_unknown_variables()
     store = settings.store()
 
     @asynccontextmanager
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for module in (
         health,
+        metrics,
         customers,
         complaints,
         risks,

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import PROBLEM_JSON
+from application import metrics
 
 log = logging.getLogger("opsledger.access")
 
@@ -164,17 +165,17 @@ class RequestMiddleware:
     def _log(scope: Scope, request_id: str, status: int, started: float) -> None:
         state: dict[str, Any] = scope.get("state", {})
         route = scope.get("route")
-        log.info(
-            json.dumps(
-                {
-                    "request_id": request_id,
-                    "principal": state.get("principal"),
-                    "method": scope["method"],
-                    "route": getattr(route, "path", scope["path"]),
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-                ensure_ascii=False,
-            )
-        )
+        seconds = time.perf_counter() - started
+        # The route's template, not the path: one series per route, whatever the ids.
+        template = getattr(route, "path", None) or "unmatched"
+        metrics.observe_request(scope["method"], template, status, seconds)
+        fields = {
+            "request_id": request_id,
+            "principal": state.get("principal"),
+            "method": scope["method"],
+            "route": template,
+            "path": scope["path"],
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+        }
+        log.info("%s %s %s", scope["method"], scope["path"], status, extra={"fields": fields})

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.logs import unknown_variables
 from application.store import StoreConfig
 from projections.runner import Checkpointing
 from projections.signing import Signer
+
+log = logging.getLogger("opsledger")
+
+OTHER_VARIABLES = {"OPSLEDGER_TEST_POSTGRES", "OPSLEDGER_BENCH_POSTGRES"}
+"""Read by the test and benchmark suites, not by the service."""
 
 
 class Settings(BaseSettings):
@@ -33,6 +41,8 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = 30.0
     """A request body must have arrived this long after its headers, else 408."""
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    """Every line the process writes: one JSON object (``json``), or ``text`` for terminals."""
     auth_failures_per_minute: int = 30
     """Failed authentications (unknown, revoked, expired tokens) one client address may
     make per minute and worker; beyond, 429 with Retry-After."""
@@ -47,6 +57,16 @@ class Settings(BaseSettings):
     """The projection worker signs the chain heads after this many new events..."""
     checkpoint_minutes: float = 60.0
     """... or after this many minutes with new events, whichever comes first."""
+
+    @classmethod
+    def known_variables(cls) -> set[str]:
+        """Every ``OPSLEDGER_*`` variable something reads: these settings, and the
+        test and benchmark suites' own."""
+        return {f"OPSLEDGER_{name.upper()}" for name in cls.model_fields} | OTHER_VARIABLES
+
+    def warn_unknown_variables(self) -> None:
+        for warning in unknown_variables(self.known_variables()):
+            log.warning(warning)
 
     def signer(self) -> Signer | None:
         return Signer.from_file(self.audit_key) if self.audit_key else None

@@ -103,7 +103,9 @@ class TokenStore:
                 (column,),
             )
             if not present:
-                self._execute(f"ALTER TABLE opsledger_tokens ADD COLUMN IF NOT EXISTS {column} TEXT")
+                self._execute(
+                    f"ALTER TABLE opsledger_tokens ADD COLUMN IF NOT EXISTS {column} TEXT"
+                )
             return
         columns = [row[1] for row in self._execute("PRAGMA table_info(opsledger_tokens)")]
         if column not in columns:

@@ -10,8 +10,8 @@ from uuid import UUID
 
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -67,8 +67,7 @@ def _money_text(value: Any) -> Any:
     if isinstance(value, str) and not MONEY_TEXT.fullmatch(value):
         raise PydanticCustomError(
             "invalid_money",
-            "must be a decimal of ASCII digits with at most two decimal places, like "
-            '"1234.50"',
+            'must be a decimal of ASCII digits with at most two decimal places, like "1234.50"',
         )
     return value
 

@@ -43,7 +43,9 @@ def test_nesting_too_deep_is_named(api: Api) -> None:
         "category": "billing",
         "description": _nested(40),
     }
-    problem = api.refused("POST", "/complaints", 422, "invalid-request", who="cs-anna", json=complaint)
+    problem = api.refused(
+        "POST", "/complaints", 422, "invalid-request", who="cs-anna", json=complaint
+    )
     assert problem["errors"][0]["type"] == "nesting_too_deep"
 
 
@@ -85,7 +87,20 @@ def test_search_text_is_bounded(api: Api, path: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "amount", ["１２３", "٣", "1_000", " 1.00 ", "1e3", "+1.00", "1.001", "1.", ".5", "NaN", ""]
+    "amount",
+    [
+        "\uff11\uff12\uff13",
+        "\u0663",  # full-width 123, Arabic-Indic 3
+        "1_000",
+        " 1.00 ",
+        "1e3",
+        "+1.00",
+        "1.001",
+        "1.",
+        ".5",
+        "NaN",
+        "",
+    ],
 )
 def test_money_is_ascii_digits_with_two_decimals(api: Api, amount: str) -> None:
     body = {"amount": amount, "order_ref": "ORD-1", "purchased_at": "2024-05-01T10:00:00Z"}
