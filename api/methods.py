@@ -13,9 +13,13 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+Table = list[tuple[re.Pattern[str], str, set[str]]]
 
-def _routes(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[re.Pattern[str], set[str]]]:
-    """(path pattern, methods) of every route, inside included routers too."""
+
+def _routes(
+    routes: Iterable[Any], prefix: str = ""
+) -> Iterator[tuple[re.Pattern[str], str, set[str]]]:
+    """(path pattern, path template, methods) of every route, inside included routers too."""
     for route in routes:
         inner = getattr(route, "original_router", None)
         if inner is not None:  # FastAPI's included router: its routes, under its prefix
@@ -25,19 +29,32 @@ def _routes(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[re.Patter
             pattern = route.path_regex
             if prefix:
                 pattern = re.compile("^" + re.escape(prefix) + pattern.pattern.lstrip("^"))
-            yield pattern, set(getattr(route, "methods", None) or ())
+            yield pattern, prefix + route.path, set(getattr(route, "methods", None) or ())
+
+
+def _table(scope: Scope) -> Table:
+    app = scope.get("app")
+    table: Table | None = getattr(app, "_opsledger_methods", None)
+    if table is None:
+        table = list(_routes(getattr(getattr(app, "router", None), "routes", ())))
+        app._opsledger_methods = table  # type: ignore[union-attr]
+    return table
+
+
+def route_template(scope: Scope) -> str | None:
+    """The path template of the route the request is for (whatever its method), for
+    requests answered before routing (408, 413, ...); None if no route has the path."""
+    for pattern, template, _ in _table(scope):
+        if pattern.match(scope["path"]):
+            return template
+    return None
 
 
 def allowed_methods(scope: Scope) -> list[str]:
     """Every method some route of the app answers on the request's path."""
-    app = scope.get("app")
-    table = getattr(app, "_opsledger_methods", None)
-    if table is None:
-        table = list(_routes(getattr(getattr(app, "router", None), "routes", ())))
-        app._opsledger_methods = table  # type: ignore[union-attr]
     path = scope["path"]
     methods: set[str] = set()
-    for pattern, route_methods in table:
+    for pattern, _, route_methods in _table(scope):
         if pattern.match(path):
             methods |= route_methods
     if not methods:
@@ -72,8 +89,7 @@ class MethodsMiddleware:
             await send({"type": "http.response.body", "body": b""})
             return
         head = method == "HEAD" and "GET" in allowed
-        if head:
-            scope = {**scope, "method": "GET"}
+        inner = {**scope, "method": "GET"} if head else scope
 
         async def send_fixed(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 405 and allowed:
@@ -85,4 +101,8 @@ class MethodsMiddleware:
                 message = {**message, "body": b""}
             await send(message)
 
-        await self.app(scope, receive, send_fixed)
+        try:
+            await self.app(inner, receive, send_fixed)
+        finally:
+            if head and "route" in inner:  # for the access line and the metrics
+                scope["route"] = inner["route"]

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.methods import route_template
 from api.problems import PROBLEM_JSON
 from application import metrics
 
@@ -52,15 +53,15 @@ def _fields_with_nul(query_string: bytes) -> list[str]:
 
 async def _send_problem(send: Send, status: int, slug: str, detail: str, **extra: Any) -> None:
     """Answer a problem before any route ran (and close: the body may be unread)."""
-    body = {"type": slug, "title": TITLES[status], "status": status, "detail": detail, **extra}
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"connection", b"close")],
-        }
-    )
-    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+    problem = {"type": slug, "title": TITLES[status], "status": status, "detail": detail, **extra}
+    body = json.dumps(problem).encode()
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class RequestMiddleware:
@@ -167,7 +168,7 @@ class RequestMiddleware:
         route = scope.get("route")
         seconds = time.perf_counter() - started
         # The route's template, not the path: one series per route, whatever the ids.
-        template = getattr(route, "path", None) or "unmatched"
+        template = getattr(route, "path", None) or route_template(scope) or "unmatched"
         metrics.observe_request(scope["method"], template, status, seconds)
         fields = {
             "request_id": request_id,
