@@ -29,13 +29,30 @@ FIRST_POLL_SECONDS, LAST_POLL_SECONDS = 0.02, 0.25
 
 
 class Waits:
-    """How many reads each principal has waiting now (per worker process)."""
+    """The reads waiting for a position, per worker process: how many each principal
+    has, and the positions they watch, read once per poll however many wait."""
 
     def __init__(self, per_principal: int, seconds: float = WAIT_SECONDS) -> None:
         self.per_principal = per_principal
         self.seconds = seconds
         self._waiting: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._read: dict[tuple[str, str], tuple[int, float]] = {}
+        self._reading: dict[tuple[str, str], asyncio.Lock] = {}
+
+    async def position(self, read_models: ReadModels, name: str, log: str, fresh: float) -> int:
+        """How far ``name`` has got in ``log``, read at most ``fresh`` seconds ago: fifty
+        waiting reads make one position read per poll, not fifty (each would take a
+        worker thread and a pooled connection from the reads that do work)."""
+        key = (name, log)
+        lock = self._reading.setdefault(key, asyncio.Lock())
+        async with lock:
+            known = self._read.get(key)
+            if known is not None and time.monotonic() - known[1] < fresh:
+                return known[0]
+            position = await run_in_threadpool(read_models.position, name, log)
+            self._read[key] = (position, time.monotonic())
+            return position
 
     def waiting(self, principal: str) -> int:
         return self._waiting.get(principal, 0)
@@ -90,14 +107,14 @@ async def wait_for_position(
             f"{name} does not follow the log {log!r}",
             errors=[{"field": "min_position", "message": f"unknown log {log!r}"}],
         )
-    if await run_in_threadpool(read_models.position, name, log) >= position:
+    if await waits.position(read_models, name, log, fresh=0.0) >= position:
         return
     with waits.held(principal):
         read_models.nudge()
         deadline = time.monotonic() + waits.seconds
         poll = FIRST_POLL_SECONDS
         while True:
-            reached = await run_in_threadpool(read_models.position, name, log)
+            reached = await waits.position(read_models, name, log, fresh=FIRST_POLL_SECONDS)
             if reached >= position:
                 return
             if time.monotonic() >= deadline:
