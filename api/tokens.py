@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import sqlite3
 import threading
@@ -16,6 +17,8 @@ from psycopg_pool import ConnectionPool
 
 from application.store import StoreConfig
 from domain.vocabulary import Role
+
+log = logging.getLogger("opsledger")
 
 TOKEN_PREFIX = "olt_"
 ADDED_COLUMNS = ("employee_id", "expires_at", "last_used_at")
@@ -200,10 +203,13 @@ class TokenStore:
         if last is not None and now - last < LAST_USED_EVERY:
             return
         self._used[token_hash] = now
-        self._execute(
-            "UPDATE opsledger_tokens SET last_used_at = ? WHERE token_hash = ?",
-            (now.isoformat(), token_hash),
-        )
+        try:
+            self._execute(
+                "UPDATE opsledger_tokens SET last_used_at = ? WHERE token_hash = ?",
+                (now.isoformat(), token_hash),
+            )
+        except Exception as error:  # informational only: never fail a request for it
+            log.warning("could not record the use of token %s: %s", token_hash[:ID_LENGTH], error)
 
     def infos(self) -> list[TokenInfo]:
         """Every token, revoked and expired ones included, oldest first."""
