@@ -13,7 +13,6 @@ from typing import Annotated
 from fastapi import Query
 from pydantic import TypeAdapter, ValidationError
 
-from api.consistency import wait_for_position
 from api.problems import Problem
 from api.schemas.common import Moment
 from projections.queries.read_models import ReadModels
@@ -72,8 +71,7 @@ def dashboard_read_models(
     """The read models a dashboard reads (``names``, the first the one ``min_position``
     refers to) and the moment it is judged at: live ones and ``now``, or those as of
     ``as_of`` and that moment."""
-    if as_of is None:
-        wait_for_position(read_models, names[0], min_position)
+    if as_of is None:  # the read waited for min_position already (api.consistency.reached)
         yield read_models, now
         return
     if min_position is not None:

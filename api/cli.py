@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import socket
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -14,11 +15,14 @@ from uuid import UUID
 from eventsourcing.persistence import InterfaceError, OperationalError
 from psycopg_pool import PoolTimeout
 
+from api.logs import configure_logging
 from api.settings import Settings
 from api.tokens import TokenStore
 from application.store import InvalidDatabaseUrl
 from domain.vocabulary import Role
 from projections.signing import BadKey
+
+log = logging.getLogger("opsledger")
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -33,7 +37,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings()
     store = settings.store()
-    print(f"opsledger: store = {store.describe()}", file=sys.stderr)
+    log.info("store: %s", store.describe())
     _prepare_store(settings)
     if args.demo:
         _load_demo(settings)
@@ -43,7 +47,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        access_log=False,
+        access_log=False,  # RequestMiddleware writes the access lines, with more in them
+        log_config=None,  # uvicorn's lines go through our handler: JSON like every other
         log_level=settings.log_level.lower(),
     )
     if args.workers <= 1:
@@ -100,11 +105,15 @@ def _load_demo(settings: Settings) -> None:
         after = sum(app.recorder.max_notification_id() or 0 for app in services.all())
     finally:
         services.close()
-    print(
-        f"opsledger: demo company loaded: {summary.customers} customers, "
-        f"{summary.complaints} complaints, {budgets} budgets, {employees} employees, "
-        f"{risks} risks ({after - before} new events)",
-        file=sys.stderr,
+    log.info(
+        "demo company loaded: %s customers, %s complaints, %s budgets, %s employees, "
+        "%s risks (%s new events)",
+        summary.customers,
+        summary.complaints,
+        budgets,
+        employees,
+        risks,
+        after - before,
     )
     tokens = TokenStore(settings.store())
     try:
@@ -117,13 +126,82 @@ def _load_demo(settings: Settings) -> None:
     sys.stdout.flush()
 
 
+DEFAULT_TOKEN_DAYS = 90
+"""How long a token from ``token create`` works unless ``--expires`` says otherwise
+(``--expires 0``: never expires). Demo tokens (``serve --demo``) never expire."""
+
+
+def _token_store() -> TokenStore:
+    """The token store of the configured store, named on stderr: ``./var`` is relative
+    to where the command runs, and a token written elsewhere works nowhere."""
+    store = Settings().store()
+    print(f"opsledger: store = {store.describe()}", file=sys.stderr)
+    return TokenStore(store)
+
+
 def _create_token(args: argparse.Namespace) -> int:
-    tokens = TokenStore(Settings().store())
+    if args.expires < 0:
+        print("opsledger: --expires takes a number of days, 0 for never", file=sys.stderr)
+        return 2
+    tokens = _token_store()
     try:
         roles = [Role(r) for r in args.role]
-        print(tokens.issue(args.name, roles, employee_id=args.employee))
+        expires_in = timedelta(days=args.expires) if args.expires else None
+        print(tokens.issue(args.name, roles, employee_id=args.employee, expires_in=expires_in))
     finally:
         tokens.close()
+    return 0
+
+
+def _list_tokens(args: argparse.Namespace) -> int:
+    tokens = _token_store()
+    try:
+        infos = tokens.infos()
+    finally:
+        tokens.close()
+    now = datetime.now(UTC)
+    rows = [("id", "name", "roles", "status", "created", "last used", "expires", "employee")]
+    for info in infos:
+        status = info.status(now)
+        if status != "active" and not args.all:
+            continue
+        rows.append(
+            (
+                info.id,
+                info.name,
+                ",".join(info.roles),
+                status,
+                _when(info.created_at),
+                _when(info.last_used_at),
+                _when(info.expires_at) if info.expires_at else "never",
+                info.employee_id or "-",
+            )
+        )
+    widths = [max(len(row[n]) for row in rows) for n in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    return 0
+
+
+def _when(text: str | None) -> str:
+    """A stored moment to the minute, in UTC; ``-`` for none."""
+    if not text:
+        return "-"
+    return datetime.fromisoformat(text).astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _revoke_token(args: argparse.Namespace) -> int:
+    tokens = _token_store()
+    try:
+        revoked = tokens.revoke(args.token)
+    finally:
+        tokens.close()
+    if not revoked:
+        print(f"opsledger: no active token has the id or name {args.token!r}", file=sys.stderr)
+        return 1
+    print(f"opsledger: revoked {revoked} token(s)", file=sys.stderr)
     return 0
 
 
@@ -193,6 +271,7 @@ def _rebuild_projections(args: argparse.Namespace) -> int:
     from projections.runner import ProjectionRunner
 
     store = Settings().store()
+    print(f"opsledger: store = {store.describe()}", file=sys.stderr)
     services = Services.open(store)
     runner = ProjectionRunner(services, store, all_projections(services))
     try:
@@ -225,6 +304,7 @@ def _audit_runner(settings: Settings) -> tuple[Services, ProjectionRunner]:
     from projections.runner import ProjectionRunner
 
     store = settings.store()
+    print(f"opsledger: store = {store.describe()}", file=sys.stderr)
     services = Services.open(store)
     apps = services.all()
     runner = ProjectionRunner(
@@ -402,7 +482,24 @@ def parser() -> argparse.ArgumentParser:
         metavar="UUID",
         help="the employee the principal is: it then acts only as that employee",
     )
+    create.add_argument(
+        "--expires",
+        type=int,
+        default=DEFAULT_TOKEN_DAYS,
+        metavar="DAYS",
+        help=f"days until the token stops working (default {DEFAULT_TOKEN_DAYS}; 0: never)",
+    )
     create.set_defaults(run=_create_token)
+    listing = token_commands.add_parser(
+        "list", help="the tokens: id, name, roles, created, last used, expiry (never the secret)"
+    )
+    listing.add_argument("--all", action="store_true", help="revoked and expired ones too")
+    listing.set_defaults(run=_list_tokens)
+    revoke = token_commands.add_parser(
+        "revoke", help="stop a token (by id) or every token of a name, at once"
+    )
+    revoke.add_argument("token", metavar="NAME|ID", help="a token's id (token list) or a name")
+    revoke.set_defaults(run=_revoke_token)
 
     projections = commands.add_parser("projections", help="run or rebuild the read models")
     projection_commands = projections.add_subparsers(dest="projections_command", required=True)
@@ -423,6 +520,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    settings.warn_unknown_variables()
     try:
         code: int = args.run(args)
     except (InvalidDatabaseUrl, OperationalError, InterfaceError, PoolTimeout) as error:

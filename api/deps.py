@@ -14,8 +14,9 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.limits import FailureLimit
 from api.problems import Problem
-from api.tokens import TokenStore
+from api.tokens import TokenExpired, TokenStore
 from application.context import Actor, CommandContext, Idempotency
 from application.services import Services
 from domain.vocabulary import Role
@@ -59,7 +60,8 @@ def current_actor(
     tokens: Annotated[TokenStore, Depends(get_tokens)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
 ) -> Actor:
-    """The principal named by the bearer token; 401 without a valid one."""
+    """The principal named by the bearer token; 401 without a valid one, 429 for an
+    address that failed too often lately."""
     token = credentials.credentials if credentials is not None else ""
     if not token.strip():
         raise Problem(
@@ -69,8 +71,30 @@ def current_actor(
             "send Authorization: Bearer <token>",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = tokens.principal(token.strip())
+    failures: FailureLimit = request.app.state.auth_failures
+    address = request.client.host if request.client else "unknown"
+    if (wait := failures.retry_after(address)) is not None:
+        raise Problem(
+            429,
+            "too-many-failed-authentications",
+            "Too many failed authentications",
+            f"this address sent more than {failures.limit} unknown, revoked or expired tokens "
+            f"within {failures.window:g} seconds; retry after {wait} seconds",
+            headers={"Retry-After": str(wait)},
+        )
+    try:
+        principal = tokens.principal(token.strip())
+    except TokenExpired as expired:
+        failures.failed(address)
+        raise Problem(
+            401,
+            "token-expired",
+            "The token has expired",
+            f"the bearer token expired at {expired}; ask for a new one",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None
     if principal is None:
+        failures.failed(address)
         raise Problem(
             401,
             "invalid-token",

@@ -8,7 +8,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.consistency import Waits
+from api.limits import FailureLimit
 from api.logs import configure_logging
+from api.methods import MethodsMiddleware
 from api.middleware import RequestMiddleware
 from api.openapi import finish_openapi
 from api.problems import install_problem_handlers
@@ -24,6 +27,7 @@ from api.routes import (
     employees_reads,
     health,
     inbox,
+    metrics,
     risks,
     risks_reads,
     webhooks,
@@ -59,7 +63,8 @@ def _nudge(runner: ProjectionRunner, webhooks: WebhookWorker) -> Callable[[], No
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    settings.warn_unknown_variables()
     store = settings.store()
 
     @asynccontextmanager
@@ -84,6 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ready=lambda: all(lag.events == 0 for lag in runner.lag().values()),
         )
         app.state.scheduler = scheduler
+        app.state.auth_failures = FailureLimit(settings.auth_failures_per_minute, 60.0)
+        app.state.waits = Waits(
+            settings.max_waits_per_principal, settings.min_position_wait_seconds
+        )
         if settings.run_projections:
             runner.start()
             worker.start()
@@ -110,9 +119,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
     finish_openapi(app)
-    app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(MethodsMiddleware)  # inside RequestMiddleware: ids and logs for all
+    app.add_middleware(
+        RequestMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.body_timeout_seconds,
+    )
     for module in (
         health,
+        metrics,
         customers,
         complaints,
         risks,

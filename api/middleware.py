@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -11,7 +12,9 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.methods import route_template
 from api.problems import PROBLEM_JSON
+from application import metrics
 
 log = logging.getLogger("opsledger.access")
 
@@ -33,8 +36,11 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+TIMED_OUT = object()
+
 TITLES = {
     400: "The request is malformed",
+    408: "The request body did not arrive in time",
     413: "The request body is too large",
     422: "The request has invalid fields",
 }
@@ -47,24 +53,28 @@ def _fields_with_nul(query_string: bytes) -> list[str]:
 
 async def _send_problem(send: Send, status: int, slug: str, detail: str, **extra: Any) -> None:
     """Answer a problem before any route ran (and close: the body may be unread)."""
-    body = {"type": slug, "title": TITLES[status], "status": status, "detail": detail, **extra}
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"connection", b"close")],
-        }
-    )
-    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+    problem = {"type": slug, "title": TITLES[status], "status": status, "detail": detail, **extra}
+    body = json.dumps(problem).encode()
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class RequestMiddleware:
     """Gives every request an id (the client's ``X-Request-ID`` or a new one),
-    refuses bodies over the limit with 413, and logs one structured line."""
+    refuses bodies over the limit with 413 and bodies that take longer than
+    ``body_timeout`` seconds to arrive with 408 (the connection is closed: uvicorn's
+    keep-alive timeout does not cover a body that never finishes), and logs one
+    structured line."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, body_timeout: float = 30.0) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,7 +116,14 @@ class RequestMiddleware:
                 await _send_problem(
                     send_with_id, 400, "malformed-request", "Content-Length is not a number"
                 )
-            elif (body := await self._read_body(int(declared), receive)) is None:
+            elif (body := await self._read_body_in_time(int(declared), receive)) is TIMED_OUT:
+                await _send_problem(
+                    send_with_id,
+                    408,
+                    "body-timeout",
+                    f"the request body must arrive within {self.body_timeout:g} seconds",
+                )
+            elif body is None:
                 await _send_problem(
                     send_with_id,
                     413,
@@ -114,9 +131,16 @@ class RequestMiddleware:
                     f"bodies are limited to {self.max_body_bytes} bytes",
                 )
             else:
+                assert isinstance(body, bytes)
                 await self.app(scope, _replay(body, receive), send_with_id)
         finally:
             self._log(scope, request_id, status, started)
+
+    async def _read_body_in_time(self, declared: int, receive: Receive) -> bytes | object | None:
+        try:
+            return await asyncio.wait_for(self._read_body(declared, receive), self.body_timeout)
+        except TimeoutError:
+            return TIMED_OUT
 
     async def _read_body(self, declared: int, receive: Receive) -> bytes | None:
         """The whole body, or None when it is over the limit (declared or streamed):
@@ -142,17 +166,17 @@ class RequestMiddleware:
     def _log(scope: Scope, request_id: str, status: int, started: float) -> None:
         state: dict[str, Any] = scope.get("state", {})
         route = scope.get("route")
-        log.info(
-            json.dumps(
-                {
-                    "request_id": request_id,
-                    "principal": state.get("principal"),
-                    "method": scope["method"],
-                    "route": getattr(route, "path", scope["path"]),
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-                ensure_ascii=False,
-            )
-        )
+        seconds = time.perf_counter() - started
+        # The route's template, not the path: one series per route, whatever the ids.
+        template = getattr(route, "path", None) or route_template(scope) or "unmatched"
+        metrics.observe_request(scope["method"], template, status, seconds)
+        fields = {
+            "request_id": request_id,
+            "principal": state.get("principal"),
+            "method": scope["method"],
+            "route": template,
+            "path": scope["path"],
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+        }
+        log.info("%s %s %s", scope["method"], scope["path"], status, extra={"fields": fields})

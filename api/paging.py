@@ -21,11 +21,21 @@ def encode_cursor(key: tuple[Any, ...] | None) -> str | None:
 INT64 = range(-(2**63), 2**63)
 
 
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is proper Unicode (JSON's ``\\ud800`` gives a lone surrogate,
+    which no database text column takes)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _fits(value: Any, kind: type) -> bool:
     if kind is int:
         return isinstance(value, int) and not isinstance(value, bool) and value in INT64
     if kind is str:
-        return isinstance(value, str) and "\x00" not in value
+        return isinstance(value, str) and "\x00" not in value and _encodable(value)
     return isinstance(value, kind)
 
 
@@ -35,7 +45,7 @@ def decode_cursor(cursor: str | None, *kinds: type) -> tuple[Any, ...] | None:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:
+    except (ValueError, RecursionError):  # not base64 JSON, or nested past any sense
         key = None
     well_formed = isinstance(key, list) and len(key) == len(kinds)
     if not well_formed or not all(_fits(v, k) for v, k in zip(key, kinds, strict=True)):

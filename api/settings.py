@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.logs import unknown_variables
 from application.store import StoreConfig
 from projections.delivery import DEFAULT_JITTER, RetryPolicy, WebhookConfig, parse_schedule
 from projections.runner import Checkpointing
 from projections.signing import Signer
+
+log = logging.getLogger("opsledger")
+
+OTHER_VARIABLES = {"OPSLEDGER_TEST_POSTGRES", "OPSLEDGER_BENCH_POSTGRES"}
+"""Read by the test and benchmark suites, not by the service."""
 
 
 class Settings(BaseSettings):
@@ -34,7 +42,18 @@ class Settings(BaseSettings):
     """Seconds between the deadline scheduler's rounds (it runs where the projections
     run): a deadline is recorded within this of passing."""
     max_body_bytes: int = 1024 * 1024
+    body_timeout_seconds: float = 30.0
+    """A request body must have arrived this long after its headers, else 408."""
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    """Every line the process writes: one JSON object (``json``), or ``text`` for terminals."""
+    auth_failures_per_minute: int = 30
+    """Failed authentications (unknown, revoked, expired tokens) one client address may
+    make per minute and worker; beyond, 429 with Retry-After."""
+    max_waits_per_principal: int = 4
+    min_position_wait_seconds: float = 5.0
+    """How long a read waits for ``min_position`` before 503 projection-behind."""
+    """Reads one principal may have waiting for ``min_position`` at once; beyond, 429."""
     audit_key: Path | None = None
     """The Ed25519 private key file that signs checkpoints and bundles
     (`opsledger audit keygen` makes one); absent = no signing."""
@@ -71,6 +90,16 @@ class Settings(BaseSettings):
             poll_interval=self.webhook_poll_seconds,
             allow_link_local=self.webhook_allow_link_local,
         )
+
+    @classmethod
+    def known_variables(cls) -> set[str]:
+        """Every ``OPSLEDGER_*`` variable something reads: these settings, and the
+        test and benchmark suites' own."""
+        return {f"OPSLEDGER_{name.upper()}" for name in cls.model_fields} | OTHER_VARIABLES
+
+    def warn_unknown_variables(self) -> None:
+        for warning in unknown_variables(self.known_variables()):
+            log.warning(warning)
 
     def signer(self) -> Signer | None:
         return Signer.from_file(self.audit_key) if self.audit_key else None

@@ -13,6 +13,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError
 
+from application import metrics
 from application.context import CommandContext, CommandResult
 from application.errors import (
     AggregateNotFound,
@@ -103,7 +104,18 @@ def command(
                 return remembered
             raise
 
-    return handle
+    @functools.wraps(method)
+    def counted(self: A, *args: P.args, **kwargs: P.kwargs) -> CommandResult:
+        """``handle``, counted in opsledger_commands_total by its outcome."""
+        try:
+            result = handle(self, *args, **kwargs)
+        except Exception as error:
+            metrics.count_command(getattr(self, "name", "?"), method.__name__, error)
+            raise
+        metrics.count_command(getattr(self, "name", "?"), method.__name__, None)
+        return result
+
+    return counted
 
 
 class OpsApplication(Application[UUID]):

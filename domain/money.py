@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from domain.errors import InvalidValue
 
 CENT = Decimal("0.01")
+DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+"""Money as text: ASCII digits only. Python's Decimal also takes full-width and other
+Unicode digits, ``_`` separators, surrounding spaces and exponents; money does not."""
 
 
 class InvalidMoneyAmount(InvalidValue):
@@ -28,6 +32,10 @@ def money(value: Decimal | int | str, field: str = "amount") -> Decimal:
     """Return ``value`` as a two-place Decimal, refusing floats and sub-cent precision."""
     if isinstance(value, float):
         raise InvalidMoneyAmount(f"{field} must be a decimal string, not a float", fields=(field,))
+    if isinstance(value, str) and not DECIMAL_TEXT.fullmatch(value):
+        raise InvalidMoneyAmount(
+            f"{field} must be written with the digits 0-9 and a decimal point", fields=(field,)
+        )
     try:
         amount = Decimal(value)
     except (InvalidOperation, ValueError, TypeError):

@@ -33,6 +33,7 @@ from uuid import UUID
 import httpx
 
 from application.alerts import Alerts
+from application.metrics import WEBHOOK_DELIVERIES
 from application.services import Services
 from application.store import StoreConfig
 from application.webhooks import SECRET_PREFIX, Webhooks, check_webhook_url
@@ -298,6 +299,8 @@ class DeliverySender:
                     PENDING,
                 ),
             )
+        label = "delivered" if outcome.delivered else "failed" if status == FAILED else "retrying"
+        WEBHOOK_DELIVERIES.labels(label).inc()
 
     def _alert(self, row: dict[str, Any], attempts: int, error: str | None) -> bool:
         if self.on_failed is None:

@@ -249,24 +249,36 @@ class ProjectionRunner:
     # Lag and waiting.
 
     def lag(self) -> dict[str, Lag]:
+        """How far each projection is behind, over all the logs it follows."""
+        lags: dict[str, Lag] = {}
+        for (name, _), lag in self.lag_by_log().items():
+            before = lags.get(name, Lag(events=0, seconds=0.0))
+            lags[name] = Lag(
+                events=before.events + lag.events, seconds=max(before.seconds, lag.seconds)
+            )
+        return lags
+
+    def lag_by_log(self) -> dict[tuple[str, str], Lag]:
+        """How far each projection is behind in each log it follows: events not yet
+        applied, and the age of the oldest of them."""
         lags = {}
         for projection in self.projections:
             store = self.stores[projection.name]
-            behind, oldest = 0, None
             for source in projection.sources:
                 app = self.apps[source]
                 position = store.position(source)
                 head = app.recorder.max_notification_id() or 0
-                behind += max(0, head - position)
+                seconds = 0.0
                 if head > position:
                     pending = app.recorder.select_notifications(
                         start=position, limit=1, inclusive_of_start=False
                     )
                     if pending:
                         moment = app.mapper.to_domain_event(pending[0]).timestamp  # type: ignore[attr-defined]
-                        oldest = moment if oldest is None else min(oldest, moment)
-            seconds = 0.0 if oldest is None else max(0.0, time.time() - oldest.timestamp())
-            lags[projection.name] = Lag(events=behind, seconds=round(seconds, 3))
+                        seconds = max(0.0, time.time() - moment.timestamp())
+                lags[projection.name, source] = Lag(
+                    events=max(0, head - position), seconds=round(seconds, 3)
+                )
         return lags
 
     def reached(self, projection: str, log_name: str, position: int) -> bool:

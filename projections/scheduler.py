@@ -31,6 +31,7 @@ from uuid import UUID
 
 from application.context import Actor, CommandContext
 from application.errors import ApplicationError
+from application.metrics import SCHEDULER_RUNS
 from application.services import Services
 from domain.alert import recipients_of
 from domain.errors import DomainError
@@ -96,6 +97,7 @@ class DeadlineScheduler:
         ):
             try:
                 recorded.extend(step(now))
+                SCHEDULER_RUNS.labels(step.__name__.lstrip("_")).inc()
             except (DomainError, ApplicationError):
                 log.exception("scheduler: a deadline was refused; going on")
         return recorded

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from api.commands import CommandRoutes
-from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.consistency import MinPosition
 from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
 from api.deps import Caller, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
@@ -48,11 +48,9 @@ def list_alerts(
     since: Annotated[Moment | None, Query(description="Raised at or after this moment")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-    min_position: MinPositionQuery = None,
-    x_min_position: MinPositionHeader = None,
+    min_position: Annotated[str | None, MinPosition(ALERTS)] = None,
 ) -> dict[str, Any] | Response:
     """Open and past alerts, oldest first."""
-    wait_for_position(read_models, ALERTS, min_position or x_min_position)
     listing = alert_listing(
         AlertFilter(kind=kind, status=status, since=utc_text(utc(since)) if since else None)
     )

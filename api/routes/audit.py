@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.consistency import MinPosition
 from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
 from api.deps import ReadModelsDep, ServicesDep, allow
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
@@ -42,11 +42,9 @@ def audit_events(
     order: Literal["asc", "desc"] = "asc",
     limit: Limit = 50,
     cursor: Cursor = None,
-    min_position: MinPositionQuery = None,
-    x_min_position: MinPositionHeader = None,
+    min_position: Annotated[str | None, MinPosition(AUDIT)] = None,
 ) -> dict[str, Any] | Response:
     """Every event of every log with its metadata, oldest (or newest) first."""
-    wait_for_position(read_models, AUDIT, min_position or x_min_position)
     where = AuditFilter(
         aggregate_id=str(aggregate_id) if aggregate_id else None,
         type=type,

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from api.as_of import AsOfQuery, dashboard_read_models
-from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.consistency import MinPosition
 from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
 from api.deps import Caller, Now, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
@@ -53,8 +53,7 @@ def budgets_dashboard(
     department: Department | None = None,
     category: BudgetLineCategory | None = None,
     as_of: AsOfQuery = None,
-    min_position: MinPositionQuery = None,
-    x_min_position: MinPositionHeader = None,
+    min_position: Annotated[str | None, MinPosition(BUDGETS)] = None,
 ) -> dict[str, Any]:
     """Budget vs actual per department and category of one fiscal year (board-approved
     and closed budgets): budget (planned plus approved adjustments), actual, variance,
@@ -62,7 +61,7 @@ def budgets_dashboard(
     at year end, open warnings; the consolidated budget per stage; approval cycle times
     (§7.1, §7.2). Without `fiscal_year`, the current year (`as_of`'s year with it)."""
     with dashboard_read_models(
-        read_models, (BUDGETS,), as_of=as_of, min_position=min_position or x_min_position, now=now
+        read_models, (BUDGETS,), as_of=as_of, min_position=min_position, now=now
     ) as (models, moment):
         filters = BudgetFilter(
             fiscal_year=fiscal_year if fiscal_year is not None else moment.year,
@@ -86,12 +85,10 @@ def list_budgets(
     control: BudgetControl | None = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-    min_position: MinPositionQuery = None,
-    x_min_position: MinPositionHeader = None,
+    min_position: Annotated[str | None, MinPosition(BUDGETS)] = None,
 ) -> dict[str, Any] | Response:
     """Budgets from the read model (it may lag: see min_position), by fiscal year and
     department; every year unless `fiscal_year` is given."""
-    wait_for_position(read_models, BUDGETS, min_position or x_min_position)
     filters = BudgetFilter(
         fiscal_year=fiscal_year,
         department=department.value if department else None,

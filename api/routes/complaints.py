@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.commands import CommandRoutes
-from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.consistency import MinPosition
 from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
 from api.deps import Caller, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
@@ -79,11 +79,9 @@ def list_complaints(
     received_until: Moment | None = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-    min_position: MinPositionQuery = None,
-    x_min_position: MinPositionHeader = None,
+    min_position: Annotated[str | None, MinPosition(COMPLAINTS)] = None,
 ) -> dict[str, Any] | Response:
     """Complaints from the read model (it may lag: see min_position), oldest first."""
-    wait_for_position(read_models, COMPLAINTS, min_position or x_min_position)
     filters = ComplaintFilter(
         channel=channel.value if channel else None,
         category=category.value if category else None,

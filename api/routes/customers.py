@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from api.commands import CommandRoutes
-from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.consistency import MinPosition
 from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
 from api.deps import Caller, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
@@ -71,19 +71,19 @@ def list_customers(
     fmt: FormatDep,
     status: CustomerStatus | None = None,
     channel: AcquisitionChannel | None = None,
-    campaign: str | None = None,
-    segment: str | None = None,
+    campaign: Annotated[str | None, Query(max_length=200)] = None,
+    segment: Annotated[str | None, Query(max_length=200)] = None,
     tier: MembershipTier | None = None,
-    q: Annotated[str | None, Query(description="Text in the name, email or phone")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text in the name, email or phone")
+    ] = None,
     registered_from: Moment | None = None,
     registered_until: Moment | None = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-    min_position: MinPositionQuery = None,
-    x_min_position: MinPositionHeader = None,
+    min_position: Annotated[str | None, MinPosition(CUSTOMERS)] = None,
 ) -> dict[str, Any] | Response:
     """Customers from the read model (it may lag: see min_position), oldest first."""
-    wait_for_position(read_models, CUSTOMERS, min_position or x_min_position)
     filters = CustomerFilter(
         channel=channel.value if channel else None,
         campaign=campaign,

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.as_of import AsOfQuery, dashboard_read_models
-from api.consistency import MinPositionHeader, MinPositionQuery
+from api.consistency import MinPosition
 from api.deps import Caller, Now, ReadModelsDep
 from api.schemas.common import PROBLEM_RESPONSES, Moment
 from api.schemas.reads.complaints import ComplaintDashboardOut
@@ -35,8 +35,7 @@ def customers_dashboard(
     registered_from: Moment | None = None,
     registered_until: Moment | None = None,
     as_of: AsOfQuery = None,
-    min_position: MinPositionQuery = None,
-    x_min_position: MinPositionHeader = None,
+    min_position: Annotated[str | None, MinPosition(CUSTOMERS)] = None,
 ) -> dict[str, Any]:
     """Funnel per channel and registration month, activation, conversion, repeat
     purchase, churn, revenue per channel, CSAT % and NPS (§3.2, §5.3); `as_of`: as
@@ -48,7 +47,7 @@ def customers_dashboard(
         registered_until=_utc(registered_until),
     )
     with dashboard_read_models(
-        read_models, (CUSTOMERS,), as_of=as_of, min_position=min_position or x_min_position, now=now
+        read_models, (CUSTOMERS,), as_of=as_of, min_position=min_position, now=now
     ) as (models, moment):
         return {
             "as_of": utc_text(moment),
@@ -69,8 +68,7 @@ def complaints_dashboard(
     received_from: Moment | None = None,
     received_until: Moment | None = None,
     as_of: AsOfQuery = None,
-    min_position: MinPositionQuery = None,
-    x_min_position: MinPositionHeader = None,
+    min_position: Annotated[str | None, MinPosition(COMPLAINTS)] = None,
 ) -> dict[str, Any]:
     """Backlog by status and age, first-response and resolution times (net of time
     waiting on the customer), SLA attainment and breaches as of now (or `as_of`), reopen
@@ -87,7 +85,7 @@ def complaints_dashboard(
         read_models,
         (COMPLAINTS, CUSTOMERS),
         as_of=as_of,
-        min_position=min_position or x_min_position,
+        min_position=min_position,
         now=now,
     ) as (models, moment):
         dashboard = models.complaints_dashboard(filters, now=moment)

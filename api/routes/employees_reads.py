@@ -14,7 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.as_of import AsOfQuery, dashboard_read_models
-from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.consistency import MinPosition
 from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
 from api.deps import Caller, Now, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
@@ -86,8 +86,7 @@ def workforce_dashboard(
     until: UntilQuery = None,
     cycle: CycleQuery = None,
     as_of: AsOfQuery = None,
-    min_position: MinPositionQuery = None,
-    x_min_position: MinPositionHeader = None,
+    min_position: Annotated[str | None, MinPosition(EMPLOYEES)] = None,
 ) -> dict[str, Any]:
     """Headcount by department and status (probation, active, on leave) as of now;
     hires, separations, average headcount (mean of the daily headcount) and turnover
@@ -108,7 +107,7 @@ def workforce_dashboard(
         cycle=cycle,
     )
     with dashboard_read_models(
-        read_models, (EMPLOYEES,), as_of=as_of, min_position=min_position or x_min_position, now=now
+        read_models, (EMPLOYEES,), as_of=as_of, min_position=min_position, now=now
     ) as (models, moment):
         today = moment.date()
         if until is None and period_from is not None and period_from > today:
@@ -138,11 +137,9 @@ def list_employees(
     hired_until: Annotated[Day | None, Query(description="Last hire day (included)")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-    min_position: MinPositionQuery = None,
-    x_min_position: MinPositionHeader = None,
+    min_position: Annotated[str | None, MinPosition(EMPLOYEES)] = None,
 ) -> dict[str, Any] | Response:
     """Employees from the read model (it may lag: see min_position), in hire order."""
-    wait_for_position(read_models, EMPLOYEES, min_position or x_min_position)
     _check_order(hired_from, hired_until, ("hired_from", "hired_until"))
     listing = employee_listing(
         department=department.value if department else None,

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from api.as_of import AsOfQuery, dashboard_read_models
-from api.consistency import MinPositionHeader, MinPositionQuery, wait_for_position
+from api.consistency import MinPosition
 from api.csv_export import CSV_RESPONSE, FormatDep, csv_response
 from api.deps import Caller, Now, ReadModelsDep
 from api.paging import Cursor, Limit, decode_cursor, encode_cursor
@@ -60,8 +60,7 @@ def risks_dashboard(
         int, Query(ge=1, le=366, description="How far ahead an acceptance counts as expiring")
     ] = ACCEPTANCE_WARNING_DAYS,
     as_of: AsOfQuery = None,
-    min_position: MinPositionQuery = None,
-    x_min_position: MinPositionHeader = None,
+    min_position: Annotated[str | None, MinPosition(RISKS)] = None,
 ) -> dict[str, Any]:
     """5x5 heat maps of open risks (inherent; residual, or inherent where no residual
     is assessed), the register by level and category (open and closed), the share of
@@ -69,7 +68,7 @@ def risks_dashboard(
     with its last reading, open early warnings, acceptances expiring or expired."""
     filters = _filters(category, level, department, owner)
     with dashboard_read_models(
-        read_models, (RISKS,), as_of=as_of, min_position=min_position or x_min_position, now=now
+        read_models, (RISKS,), as_of=as_of, min_position=min_position, now=now
     ) as (models, moment):
         dashboard = models.risks_dashboard(
             filters, today=moment.date(), expiring_within_days=expiring_within_days
@@ -95,11 +94,9 @@ def list_risks(
     ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-    min_position: MinPositionQuery = None,
-    x_min_position: MinPositionHeader = None,
+    min_position: Annotated[str | None, MinPosition(RISKS)] = None,
 ) -> dict[str, Any] | Response:
     """Risks from the read model (it may lag: see min_position), oldest first."""
-    wait_for_position(read_models, RISKS, min_position or x_min_position)
     listing = risk_listing(
         _filters(category, level, department, owner),
         status=status.value if status else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -10,6 +11,7 @@ from uuid import UUID
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -56,20 +58,53 @@ Email = Annotated[
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()\-]{4,29}$")
 ]
+MONEY_TEXT = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,2})?")
+
+
+def _money_text(value: Any) -> Any:
+    """Money sent as text is ASCII digits with at most two decimals, nothing else:
+    no full-width or Arabic-Indic digits, no ``_`` separators, no spaces, no exponent
+    (Python's Decimal would take them all)."""
+    if isinstance(value, str) and not MONEY_TEXT.fullmatch(value):
+        raise PydanticCustomError(
+            "invalid_money",
+            'must be a decimal of ASCII digits with at most two decimal places, like "1234.50"',
+        )
+    return value
+
+
 Money = Annotated[
     Decimal,
+    BeforeValidator(_money_text),
     Field(max_digits=14, decimal_places=2, examples=["1234.50"], description="CNY, as a string"),
 ]
 
 
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
+MAX_NESTING = 32
+"""How deep lists and objects may nest inside one command field: no command needs
+more than a few levels, and a bound keeps every later walk over the value cheap."""
+
+
+def _check_text(value: Any) -> None:
+    """Refuse NUL characters and nesting deeper than ``MAX_NESTING`` anywhere in
+    ``value``: walked with a stack, not recursion, so no depth can exhaust it."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise PydanticCustomError("nul_character", "must not contain a NUL character")
+            continue
+        if not isinstance(item, dict | list):
+            continue
+        if depth >= MAX_NESTING:
+            raise PydanticCustomError(
+                "nesting_too_deep",
+                "lists and objects may nest at most {max_nesting} levels",
+                {"max_nesting": MAX_NESTING},
+            )
+        children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children)
 
 
 class CommandIn(BaseModel):
@@ -81,8 +116,23 @@ class CommandIn(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _refuse_nul(cls, value: Any) -> Any:
-        if _holds_nul(value):
-            raise PydanticCustomError("nul_character", "must not contain a NUL character")
+        _check_text(value)
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_far_dates(cls, value: Any) -> Any:
+        """Every day and moment of a command, wherever it is, lies in the years
+        ``FIRST_YEAR`` to ``LAST_YEAR`` (a hire day of 0001-01-01 or leave in 9999 is
+        a typo, and beyond 9999 no date type reaches)."""
+        items = value if isinstance(value, list | tuple | set) else (value,)
+        for item in items:
+            if isinstance(item, date) and not FIRST_YEAR <= item.year <= LAST_YEAR:
+                raise PydanticCustomError(
+                    "date_out_of_range",
+                    "must lie between the years {first} and {last}",
+                    {"first": FIRST_YEAR, "last": LAST_YEAR},
+                )
         return value
 
 

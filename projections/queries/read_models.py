@@ -7,7 +7,6 @@ of a list, a read model's positions, or a wait until it reaches a position.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -121,18 +120,9 @@ class ReadModels:
         """The read model's position in each log it follows, as ``log:n`` tokens."""
         return {log: f"{log}:{self.position(name, log)}" for log in self.follows(name)}
 
-    def wait_until(
-        self, name: str, log: str, position: int, *, timeout: float, poll: float
-    ) -> bool:
-        """Wait (up to ``timeout`` seconds) until the read model has processed ``log``
-        up to ``position``; whether it has."""
-        deadline = time.monotonic() + timeout
+    def nudge(self) -> None:
+        """Wake the projection runner (a reader waits for it)."""
         self._nudge()
-        while self.position(name, log) < position:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(poll)
-        return True
 
     def _page(self, name: str, listing: Listing, limit: int, after: Key | None) -> Page:
         return page(self._stores[name], listing, limit=limit, after=after)
