@@ -35,7 +35,7 @@ class Alerting(Policy):
     tables = (
         "CREATE TABLE IF NOT EXISTS alerting_open ("
         "alert_id TEXT PRIMARY KEY, subject_id TEXT NOT NULL, kind TEXT NOT NULL, "
-        "scope TEXT NOT NULL)",
+        "scope TEXT NOT NULL, cause_log TEXT, cause_position BIGINT)",
         "CREATE INDEX IF NOT EXISTS alerting_open_subject ON alerting_open (subject_id, kind)",
     )
     table_names = ("alerting_open",)
@@ -72,13 +72,21 @@ class Alerting(Policy):
             scope=scope,
             ctx=self.context(delivery, f"raise-{kind}"),
         )
-        self._remember(cursor, result.id, subject_id, kind, scope)
+        self._remember(cursor, result.id, subject_id, kind, scope, delivery.log, delivery.position)
 
     @staticmethod
-    def _remember(cursor: ReadCursor, alert_id: UUID, subject: UUID, kind: str, scope: str) -> None:
+    def _remember(
+        cursor: ReadCursor,
+        alert_id: UUID,
+        subject: UUID,
+        kind: str,
+        scope: str,
+        cause_log: str | None,
+        cause_position: int | None,
+    ) -> None:
         cursor.execute(
-            "INSERT INTO alerting_open VALUES (?, ?, ?, ?) ON CONFLICT (alert_id) DO NOTHING",
-            (str(alert_id), str(subject), kind, scope),
+            "INSERT INTO alerting_open VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (alert_id) DO NOTHING",
+            (str(alert_id), str(subject), kind, scope, cause_log, cause_position),
         )
 
     def _risk_owner(self, risk_id: UUID) -> tuple[str, ...]:
@@ -87,7 +95,15 @@ class Alerting(Policy):
     @handles(AlertEvents.Raised)
     def on_alert_raised(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         scope = getattr(event, "scope", "") or ""
-        self._remember(cursor, event.originator_id, event.subject_id, event.kind, scope)
+        self._remember(
+            cursor,
+            event.originator_id,
+            event.subject_id,
+            event.kind,
+            scope,
+            event.cause_log,
+            event.cause_position,
+        )
 
     @handles(AlertEvents.Resolved)
     def on_alert_resolved(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
@@ -172,13 +188,19 @@ class Alerting(Policy):
         subject = str(delivery.notification.originator_id)
         marks = ", ".join("?" * len(kinds))
         rows = cursor.execute(
-            f"SELECT alert_id, scope FROM alerting_open WHERE subject_id = ? AND kind IN ({marks})",
+            f"SELECT * FROM alerting_open WHERE subject_id = ? AND kind IN ({marks})",
             (subject, *kinds),
         ).fetchall()
         ctx = self.context(delivery, "resolve")
         for row in rows:
             if scopes is not ANY and row["scope"] not in scopes:
                 continue
+            later = (
+                row["cause_log"] == delivery.log
+                and (row["cause_position"] or 0) > delivery.position
+            )
+            if later:
+                continue  # raised after this event (met first when a policy runs again)
             self.services.alerts.resolve_if_open(UUID(row["alert_id"]), reason=reason, ctx=ctx)
             cursor.execute("DELETE FROM alerting_open WHERE alert_id = ?", (row["alert_id"],))
 

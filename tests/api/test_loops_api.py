@@ -175,3 +175,13 @@ def test_a_recurring_root_cause_raises_one_risk_whose_kri_follows_the_count(api:
     assert [e["payload"]["value"] for e in readings] == ["3", "4", "5"]
     assert about(alerts(api, kind="kri_red"), risk["id"])
     assert len(complaints) == 5
+
+
+def test_policies_run_again_from_the_start_double_nothing(api: Api) -> None:
+    """As a second worker with no tracking of its own would: every policy applies the
+    module's whole history again, and no log moves."""
+    runner = runner_of(api)
+    before = api.positions()
+    for policy in ("alerting", "detractor_reopen", "compensation_budget", "recurring_root_cause"):
+        assert runner.rebuild(policy) > 0
+    assert api.positions() == before
