@@ -24,6 +24,7 @@ from api.routes import (
     health,
     risks,
     risks_reads,
+    working_calendar,
 )
 from api.settings import Settings
 from api.tokens import TokenStore
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         risks_reads,
         employees,
         employees_reads,
+        working_calendar,
         budgets,
         budgets_reads,
         dashboards,

@@ -18,8 +18,7 @@ from domain.employee import (
     IMPROVEMENT_PLAN_BELOW,
     AppraisalStatus,
     TrainingKind,
-    annual_leave_entitlement,
-    service_years_between,
+    year_entitlement,
 )
 from projections.listing import Listing
 from projections.store import ReadModelStore
@@ -126,9 +125,10 @@ class Person:
             days[str(self.row["department"])] += (end - start).days
         return days
 
-    def entitlement_on(self, day: date) -> int:
+    def entitlement_in(self, year: int) -> int:
+        """The year's paid annual leave, pro rata for joiners and leavers (as the domain)."""
         years = Decimal(str(self.row["prior_service_years"]))
-        return annual_leave_entitlement(years + service_years_between(self.hired, day))
+        return year_entitlement(years, self.hired, self.separated, year)
 
 
 def _people(store: ReadModelStore) -> dict[str, Person]:
@@ -269,8 +269,8 @@ def _annual_leave(
     last: date,
 ) -> dict[str, Any]:
     """Days of paid annual leave taken in the period ÷ the year's entitlement of everyone
-    employed in it (as it stands on the period's last day in that year, or on their
-    last day of work); booked (approved, not yet started) and pending days beside."""
+    employed in it (the year's entitlement, pro rata for joiners and leavers, as the
+    employee's balance counts it); booked (approved, not yet started) and pending days beside."""
     entitlement = 0
     for person in people.values():
         for start, end in _years(first, last):
@@ -280,7 +280,7 @@ def _annual_leave(
                 continue  # not employed in this part of the period
             if department and person.department_on(on) != department:
                 continue
-            entitlement += person.entitlement_on(on)
+            entitlement += person.entitlement_in(on.year)
     rows = store.read(
         "SELECT * FROM employee_leave WHERE start_on >= ? AND start_on <= ?",
         (first.isoformat(), last.isoformat()),

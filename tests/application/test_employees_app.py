@@ -121,16 +121,20 @@ def through_peers(app: Any, team: dict[str, UUID]) -> None:
 def test_a_full_appraisal_is_stored_and_replays(app: Any, team: dict[str, UUID]) -> None:
     through_peers(app, team)
     app.finalize_appraisal(
-        team["chen"], cycle=CYCLE, rating=2, feedback="targets missed", ctx=as_(HR)
+        team["chen"],
+        cycle=CYCLE,
+        rating=3,
+        feedback="on target",
+        improvement_plan="coaching",
+        ctx=as_(HR),
     )
-    assert app.get_employee(team["chen"]).outstanding_improvement_plans == [CYCLE]
-    app.record_improvement_plan(team["chen"], cycle=CYCLE, plan="coaching", ctx=as_(HR))
     result = app.reward_employee(
         team["chen"], cycle=CYCLE, honorary_title="most improved", ctx=as_(HR)
     )
 
     employee = app.get_employee(team["chen"])
-    assert employee.appraisal(CYCLE)["rating"] == 2
+    assert employee.appraisal(CYCLE)["rating"] == 3
+    assert employee.appraisal(CYCLE)["improvement_plan"] == "coaching"
     assert employee.outstanding_improvement_plans == []
     assert str(employee.rewards[0]["id"]) == result.extra["reward_id"]
     assert employee.appraisal(CYCLE)["goals"][1]["target"] == Decimal("2.5")
