@@ -18,6 +18,7 @@ from domain.employee import (
     IMPROVEMENT_PLAN_BELOW,
     AppraisalStatus,
     TrainingKind,
+    probation_limit,
     year_entitlement,
 )
 from projections.listing import Listing
@@ -71,6 +72,7 @@ class Person:
     row: dict[str, Any]
     segments: list[tuple[date, str]] = field(default_factory=list)
     """(from this day, department), sorted by day: each runs until the next one."""
+    probation_end: date | None = None
 
     @property
     def id(self) -> str:
@@ -133,6 +135,10 @@ class Person:
 
 def _people(store: ReadModelStore) -> dict[str, Person]:
     people = {str(r["id"]): Person(r) for r in store.read("SELECT * FROM employee_rows")}
+    for row in store.read("SELECT * FROM employee_probation"):
+        person = people.get(str(row["employee_id"]))
+        if person is not None:
+            person.probation_end = _parse_day(row["probation_end"])
     postings = store.read("SELECT * FROM employee_postings ORDER BY employee_id, version")
     for posting in postings:
         person = people.get(str(posting["employee_id"]))
@@ -409,7 +415,34 @@ def workforce_dashboard(
         "appraisals": _appraisals(store, people, department, filters.cycle, today),
         "training": _training(store, people, department, first, last, average),
         "annual_leave": _annual_leave(store, people, department, first, last),
+        "probation": _probation(people.values(), department, today),
     }
+
+
+def _probation(people: Iterable[Person], department: str | None, today: date) -> dict[str, Any]:
+    """Probations past their end (劳动合同法 Art. 19) with no confirmation: hr is late."""
+    overdue = []
+    for person in people:
+        status = str(person.row["status"])
+        before_leave = person.row["status_before_leave"]
+        on_probation = status == "hired" or (status == "on_leave" and before_leave == "hired")
+        if not on_probation or (department and person.row["department"] != department):
+            continue
+        ends = person.probation_end or probation_limit(person.hired)
+        if ends < today:
+            overdue.append(
+                {
+                    "employee_id": person.row["id"],
+                    "name": person.row["name"],
+                    "department": person.row["department"],
+                    "manager_id": person.row["manager_id"],
+                    "hire_date": person.hired.isoformat(),
+                    "probation_end": ends.isoformat(),
+                    "days_overdue": (today - ends).days,
+                }
+            )
+    overdue.sort(key=lambda item: (item["probation_end"], item["employee_id"]))
+    return {"overdue": len(overdue), "overdue_list": overdue}
 
 
 # The list.
