@@ -82,8 +82,8 @@ def test_an_overdue_confirmation_shows_on_the_record_and_the_dashboard(api: Api)
 
 
 def test_leave_is_cancelled_before_it_begins_by_the_employee_or_hr(api: Api) -> None:
-    boss = hire(api, "Boss Bai")
-    worker = hire(api, "Worker Wei", manager_id=boss)
+    boss = hire(api, "Boss Bai", department="customer_service")
+    worker = hire(api, "Worker Wei", manager_id=boss, department="customer_service")
     as_worker = linked(api, "wei", worker)
     as_boss = linked(api, "bai", boss, Role.MANAGEMENT)
     path = f"/employees/{worker}/leave-requests"
@@ -93,6 +93,7 @@ def test_leave_is_cancelled_before_it_begins_by_the_employee_or_hr(api: Api) -> 
                       headers=as_worker).json()["leave_request_id"]  # fmt: skip
     approved = api.post(f"{path}/{first}/approve", None, who=None, headers=as_boss)
     assert approved.status_code == 200, approved.text
+    assert leave_figures(api, approved.json()["position"]) == (5, 1)
 
     # The manager decides, but does not cancel; the employee and hr do.
     api.refused(
@@ -103,9 +104,20 @@ def test_leave_is_cancelled_before_it_begins_by_the_employee_or_hr(api: Api) -> 
     assert done.status_code == 200, done.text
     assert api.get(f"{path}/{first}").json()["status"] == "cancelled"
     api.refused("POST", f"{path}/{first}/cancel", 409, "leave-not-cancellable", who=HR)
-    assert api.post(f"{path}/{second}/cancel", None, who=HR).status_code == 200
+    cancelled = api.post(f"{path}/{second}/cancel", None, who=HR)
+    assert cancelled.status_code == 200
+    assert leave_figures(api, cancelled.json()["position"]) == (0, 0)
     services = api.client.app.state.services  # type: ignore[attr-defined]
     assert services.employees.get_employee(UUID(worker)).leave_used(int(FAR)) == 0
+
+
+def leave_figures(api: Api, position: str) -> tuple[int, int]:
+    """Customer service's booked and pending leave days in FAR, on the dashboard."""
+    params = {"department": "customer_service", "from": f"{FAR}-01-01", "until": f"{FAR}-12-31"}
+    board = api.get("/dashboards/workforce", params={**params, "min_position": position})
+    assert board.status_code == 200, board.text
+    figures = board.json()["annual_leave"]
+    return figures["days_booked"], figures["days_pending"]
 
 
 def test_a_transfer_within_the_department(api: Api) -> None:
