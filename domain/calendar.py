@@ -10,6 +10,7 @@ and editable afterwards (a ``Replaced`` event, so the history shows who changed 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -145,10 +146,14 @@ def calendar_id(year: int) -> UUID:
     return uuid5(CALENDAR_NAMESPACE, f"calendar:{year}")
 
 
+@functools.cache
+def _shipped_text() -> str:
+    return resources.files("domain").joinpath("holidays_cn.json").read_text(encoding="utf-8")
+
+
 def shipped_years() -> dict[int, dict[str, Any]]:
-    """The published schedules shipped with the code, by year."""
-    text = resources.files("domain").joinpath("holidays_cn.json").read_text(encoding="utf-8")
-    years: dict[str, dict[str, Any]] = json.loads(text)["years"]
+    """The published schedules shipped with the code, by year (a fresh copy each time)."""
+    years: dict[str, dict[str, Any]] = json.loads(_shipped_text())["years"]
     return {int(year): data for year, data in years.items()}
 
 

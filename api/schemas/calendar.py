@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel, Field
 
@@ -37,7 +38,9 @@ class CalendarOut(BaseModel):
         "edited: changed by hr or management; weekends-only: no calendar for the year, "
         "Monday to Friday count as working days"
     )
-    id: Any = None
+    id: UUID | None = Field(
+        default=None, description="The year's calendar (GET /calendar/{year}/events)"
+    )
     version: int = Field(
         description="Events recorded for the year: 0 while it is as shipped or weekends-only"
     )
