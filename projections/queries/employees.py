@@ -461,7 +461,9 @@ def employee_listing(
     """Employees in hire order; ``hired_until`` is included; ``text`` is sought in the
     name and the position."""
     return Listing(
-        table="employee_rows",
+        # Each row with its probation end (a row hired before those were kept has none).
+        table="employee_rows LEFT JOIN employee_probation "
+        "ON employee_probation.employee_id = employee_rows.id",
         order=("hire_date", "id"),
         equal={
             "department": department,
@@ -488,4 +490,6 @@ def employee_item(row: dict[str, Any]) -> dict[str, Any]:
         "confirmed_on": row["confirmed_on"],
         "separated_on": row["separated_on"],
         "prior_service_years": row["prior_service_years"],
+        "probation_end": row.get("probation_end")
+        or probation_limit(date.fromisoformat(str(row["hire_date"]))).isoformat(),
     }

@@ -72,6 +72,8 @@ def test_an_overdue_confirmation_shows_on_the_record_and_the_dashboard(api: Api)
     (mine,) = [p for p in overdue["overdue_list"] if p["employee_id"] == late]
     assert mine["days_overdue"] > 200
     assert recent not in {p["employee_id"] for p in overdue["overdue_list"]}
+    listed = api.get("/employees", params={"q": "Late Confirm"}).json()["items"]
+    assert {item["probation_end"] for item in listed} == {mine["probation_end"]}
 
     confirmed = api.ok(f"/employees/{late}/confirm", {}, who=HR)
     board = api.get(

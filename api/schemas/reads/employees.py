@@ -150,6 +150,10 @@ class EmployeeListItemOut(ReadOut):
     confirmed_on: DayText | None
     separated_on: DayText | None
     prior_service_years: str = Field(description="Service before hire, in years (decimal)")
+    probation_end: DayText = Field(
+        description="Probation's last day (劳动合同法 Art. 19); with status hired after it, "
+        "the confirmation is overdue"
+    )
 
 
 class EmployeePageOut(ReadPageOut):
