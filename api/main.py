@@ -31,6 +31,7 @@ from api.routes import (
     risks,
     risks_reads,
     webhooks,
+    working_calendar,
 )
 from api.settings import Settings
 from api.tokens import TokenStore
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         risks_reads,
         employees,
         employees_reads,
+        working_calendar,
         budgets,
         budgets_reads,
         dashboards,

@@ -14,7 +14,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from application.base import SNAPSHOT_INTERVAL, OpsApplication, command
+from application.base import SNAPSHOT_INTERVAL, command
+from application.calendar import CalendarCommands
 from application.context import CommandContext, CommandResult
 from application.errors import AggregateNotFound, ReferencedAggregateNotFound
 from domain.employee import (
@@ -55,7 +56,8 @@ def acting_as(ctx: CommandContext, employee_id: UUID) -> CommandContext:
 
 
 def not_about_oneself(ctx: CommandContext, employee_id: UUID) -> None:
-    """Four-eyes: hr does not set, finalize or reward their own appraisal."""
+    """Four-eyes: no principal records a decision about their own employee record
+    (probation, transfer, separation, goals, appraisal, rewards, benefits)."""
     if ctx.actor.employee_id == employee_id:
         raise FourEyesViolation(f"{ctx.actor.principal} cannot decide on their own record")
 
@@ -75,7 +77,7 @@ def check_leave_handler(ctx: CommandContext, employee: Employee, *, own_too: boo
         )
 
 
-class Employees(OpsApplication):
+class Employees(CalendarCommands):
     name = "employees"
     snapshotting_intervals = {Employee: SNAPSHOT_INTERVAL}
 
@@ -120,6 +122,7 @@ class Employees(OpsApplication):
         manager_id: UUID | None = None,
         prior_service_years: Decimal = Decimal(0),
         birthday: date | None = None,
+        probation_end: date | None = None,
         ctx: CommandContext,
     ) -> CommandResult:
         if manager_id is not None:
@@ -132,6 +135,7 @@ class Employees(OpsApplication):
             hire_date=hire_date,
             prior_service_years=prior_service_years,
             birthday=birthday,
+            probation_end=probation_end,
             now=self.clock(),
         )
         return self.record(employee, ctx, created=True)
@@ -140,6 +144,7 @@ class Employees(OpsApplication):
     def confirm_employee(
         self, employee_id: UUID, *, on: date | None = None, ctx: CommandContext
     ) -> CommandResult:
+        not_about_oneself(ctx, employee_id)
         now = self.clock()
         return self._change(employee_id, ctx, lambda e: e.confirm(on or now.date(), now))
 
@@ -148,25 +153,31 @@ class Employees(OpsApplication):
         self,
         employee_id: UUID,
         *,
-        department: Department,
+        department: Department | None = None,
         position: str | None = None,
         manager_id: UUID | None = None,
         on: date | None = None,
         ctx: CommandContext,
     ) -> CommandResult:
+        """Another department, position or manager (or several); the department and
+        position stay as they are when not sent, the manager is the one sent."""
+        not_about_oneself(ctx, employee_id)
         if manager_id is not None and manager_id != employee_id:
             self._referenced(manager_id, "manager_id")
         now = self.clock()
         return self._change(
             employee_id,
             ctx,
-            lambda e: e.transfer(department, position, manager_id, on or now.date(), now),
+            lambda e: e.transfer(
+                department or e.department, position, manager_id, on or now.date(), now
+            ),
         )
 
     @command
     def separate_employee(
         self, employee_id: UUID, *, on: date, reason: str, ctx: CommandContext
     ) -> CommandResult:
+        not_about_oneself(ctx, employee_id)
         now = self.clock()
         return self._change(employee_id, ctx, lambda e: e.separate(on, reason, now))
 
@@ -268,6 +279,7 @@ class Employees(OpsApplication):
         due: date | None = None,
         ctx: CommandContext,
     ) -> CommandResult:
+        not_about_oneself(ctx, employee_id)
         return self._change(employee_id, ctx, lambda e: e.record_improvement_plan(cycle, plan, due))
 
     # Rewards and benefits.
@@ -303,6 +315,7 @@ class Employees(OpsApplication):
         amount: Decimal | None = None,
         ctx: CommandContext,
     ) -> CommandResult:
+        not_about_oneself(ctx, employee_id)
         now = self.clock()
         return self._change(
             employee_id, ctx, lambda e: e.record_benefit(kind, on, occasion, amount, now)
@@ -312,17 +325,42 @@ class Employees(OpsApplication):
 
     @command
     def request_leave(
-        self, employee_id: UUID, *, start: date, end: date, days: int, ctx: CommandContext
+        self,
+        employee_id: UUID,
+        *,
+        start: date,
+        end: date,
+        days: int | None = None,
+        ctx: CommandContext,
     ) -> CommandResult:
-        """The employee's own request, or hr's on their behalf; answers the request's id."""
+        """The employee's own request, or hr's on their behalf; answers the request's id.
+        The working days of the period are counted by the company calendar."""
         ctx = acting_as(ctx, employee_id)
         request_id, by = uuid4(), ctx.actor.principal
+        calendar = self.schedule(start.year)
         return self._change(
             employee_id,
             ctx,
-            lambda e: e.request_leave(request_id, start, end, days, by),
+            lambda e: e.request_leave(request_id, start, end, days, by, calendar),
             leave_request_id=str(request_id),
         )
+
+    @command
+    def cancel_leave(
+        self, employee_id: UUID, request_id: UUID, *, ctx: CommandContext
+    ) -> CommandResult:
+        """The employee (their own linked principal) or hr withdraws leave that has not
+        begun; its days return to the balance."""
+        actor = ctx.actor
+        if actor.employee_id != employee_id and not actor.has_any(Role.HR):
+            raise NoEmployeeIdentity(f"{actor.principal} is neither hr nor employee {employee_id}")
+        today = self.today()
+
+        def act(employee: Employee) -> None:
+            self._known_leave(employee, request_id)
+            employee.cancel_leave(request_id, actor.principal, today)
+
+        return self._change(employee_id, ctx, act)
 
     def _leave_decision(
         self,

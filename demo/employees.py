@@ -5,7 +5,7 @@ with prior service (so paid annual leave ranges from none to 15 days), confirmed
 probations and one still running, a transfer and a separation, onboarding,
 skills and management trainings, 五险一金 enrolments and benefits delivered,
 last year's appraisal cycle completed (reviews by the employee, the manager and
-two peers, ratings, rewards, improvement plans — one still outstanding), this
+two peers, ratings, rewards, improvement plans with the ratings below 3), this
 year's cycle in progress, and annual leave taken, approved and pending.
 
 Re-running is safe: every command carries a deterministic Idempotency-Key
@@ -124,7 +124,7 @@ TRANSFERRED = {"mkt-1": (D.SALES, "sales-head", "campaign manager")}
 SEPARATED = "sales-2"
 # Last year's ratings that tell a story; the others are drawn.
 FIXED_RATINGS = {"ops-2": 2, "cs-1": 2, "tech-1": 5, "sales-1": 5}
-PLAN_RECORDED = {"ops-2"}  # cs-1's improvement plan is still outstanding
+PLAN = "Monthly check-ins on the missed goals; training agreed with the manager"
 GOAL_TEMPLATES: dict[Department, tuple[tuple[str, str, str, str], ...]] = {
     D.OPERATIONS: (
         ("Raise activation", "7-day activation rate", "45", "%"),
@@ -398,21 +398,15 @@ class _Loader:
             review(kind, who, n)
         if stage < 4:
             return
+        # A rating below 3 is finalized together with its improvement plan.
+        plan, due = (PLAN, date(year + 1, 6, 30)) if rating < 3 else (None, None)
         self.run(
             f"{prefix}:finalize", HR, reviewed,
             lambda app, ctx: app.finalize_appraisal(
-                employee_id, cycle=cycle, rating=rating, feedback=FEEDBACK[rating], ctx=ctx
+                employee_id, cycle=cycle, rating=rating, feedback=FEEDBACK[rating],
+                improvement_plan=plan, improvement_plan_due=due, ctx=ctx,
             ),
         )  # fmt: skip
-        if rating < 3 and key in PLAN_RECORDED:
-            self.run(
-                f"{prefix}:plan", HR, reviewed,
-                lambda app, ctx: app.record_improvement_plan(
-                    employee_id, cycle=cycle,
-                    plan="Monthly check-ins on activation experiments; SQL training",
-                    due=date(year + 1, 6, 30), ctx=ctx,
-                ),
-            )  # fmt: skip
         if rating >= 4:
             self.reward(person, cycle, rating, reviewed, prefix)
 
@@ -448,10 +442,17 @@ class _Loader:
     ) -> None:
         """Request ``days`` of leave from ``start`` if they fit; approve, take and return."""
         employee_id = self.ids[person.key]
-        end = start + timedelta(days=days - 1)
+        # ``days`` working days by the company calendar, from the first working day on.
+        calendar = self.app.schedule(start.year)
+        while not calendar.is_working_day(start):
+            start += timedelta(days=1)
+        end, counted = start, 1
+        while counted < days:
+            end += timedelta(days=1)
+            counted += calendar.is_working_day(end)
         employee = self.app.get_employee(employee_id)
         fits = start >= employee.hire_date and start.year == end.year
-        if not fits or employee.leave_balance(start) < days:
+        if not fits or employee.leave_balance(start.year) < days:
             return
         requested = min(start - timedelta(days=14), self.today)
         request = self.run(

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import TypedDict
+from typing import Any, TypedDict
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.calendar import Schedule
 from domain.clock import check_happened
 from domain.errors import FourEyesViolation, InvalidValue, NotPermitted, RuleViolation
 from domain.money import positive_money
@@ -58,6 +59,7 @@ class LeaveStatus(Enum):
     REJECTED = "rejected"
     STARTED = "started"
     COMPLETED = "completed"
+    CANCELLED = "cancelled"
 
 
 ENROLMENTS = frozenset({BenefitKind.SOCIAL_INSURANCE, BenefitKind.HOUSING_FUND})
@@ -65,12 +67,27 @@ MINIMUM_WORKING_AGE = 16  # 劳动法 Art. 15
 MAX_SERVICE_YEARS = Decimal(60)
 # 职工带薪年休假条例 Art. 3: (cumulative years of service at least, days), highest first.
 LEAVE_ENTITLEMENT: tuple[tuple[int, int], ...] = ((20, 15), (10, 10), (1, 5))
+# 企业职工带薪年休假实施办法 Art. 5 and Art. 12: a part year's share is its calendar
+# days ÷ 365 (also in a leap year), rounded down to whole days.
+DAYS_PER_LEAVE_YEAR = 365
+# 劳动合同法 Art. 19: probation lasts at most six months.
+PROBATION_MAX_MONTHS = 6
 RATING_RANGE = range(1, 6)
 SCORE_RANGE = range(1, 6)
 MIN_PEER_REVIEWS = 2
 IMPROVEMENT_PLAN_BELOW = 3
 TOTAL_GOAL_WEIGHT = 100
 CYCLE_PATTERN = re.compile(r"^\d{4}(-(H1|H2|Q1|Q2|Q3|Q4))?$")
+# The months of a cycle's part: a year (no part), a half or a quarter.
+CYCLE_MONTHS = {
+    None: (1, 12),
+    "H1": (1, 6),
+    "H2": (7, 12),
+    "Q1": (1, 3),
+    "Q2": (4, 6),
+    "Q3": (7, 9),
+    "Q4": (10, 12),
+}
 # Leave that still counts against the year's balance.
 LEAVE_COUNTED = frozenset(
     {LeaveStatus.PENDING, LeaveStatus.APPROVED, LeaveStatus.STARTED, LeaveStatus.COMPLETED}
@@ -155,9 +172,49 @@ class NotOnProbation(RuleViolation):
     title = "Only an employee on probation (hired) can be confirmed"
 
 
-class AlreadyInDepartment(RuleViolation):
-    slug = "already-in-department"
-    title = "A transfer moves the employee to another department"
+class TransferChangesNothing(RuleViolation):
+    slug = "transfer-changes-nothing"
+    title = "A transfer changes the department, the position or the manager"
+
+
+class ProbationTooLong(InvalidValue):
+    slug = "probation-too-long"
+    title = "Probation lasts at most six months from the hire date (劳动合同法 Art. 19)"
+
+
+class ProbationEndBeforeHire(InvalidValue):
+    slug = "probation-end-before-hire"
+    title = "Probation ends after the hire date"
+
+
+class AppraisalPeriodOutsideCycle(InvalidValue):
+    slug = "appraisal-period-outside-cycle"
+    title = "The appraisal period lies inside the year, half or quarter its cycle names"
+
+
+class ImprovementPlanRequired(RuleViolation):
+    slug = "improvement-plan-required"
+    title = "A rating below 3 is finalized together with an improvement plan"
+
+
+class RewardNeedsRatingThree(RuleViolation):
+    slug = "reward-needs-rating-three"
+    title = "No bonus, promotion or honorary title on a rating below 3"
+
+
+class LeaveDaysMismatch(InvalidValue):
+    slug = "leave-days-mismatch"
+    title = "The days sent differ from the working days the company calendar counts"
+
+
+class LeaveHasNoWorkingDays(InvalidValue):
+    slug = "leave-has-no-working-days"
+    title = "The leave period holds no working day: weekends and holidays are not leave"
+
+
+class LeaveNotCancellable(RuleViolation):
+    slug = "leave-not-cancellable"
+    title = "Only pending or approved leave that has not begun can be cancelled"
 
 
 class TrainingHoursInvalid(InvalidValue):
@@ -327,7 +384,7 @@ class LeaveSpansYears(InvalidValue):
 
 class LeaveDaysInvalid(InvalidValue):
     slug = "leave-days-invalid"
-    title = "Leave days run from 1 to the number of calendar days in the period"
+    title = "Leave days are a whole number from 1 to the number of calendar days in the period"
 
 
 class LeaveOverlaps(RuleViolation):
@@ -411,6 +468,71 @@ def annual_leave_entitlement(service_years: Decimal) -> int:
     return 0
 
 
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later; the month's last day where it has no such day."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def probation_limit(hire_date: date) -> date:
+    """The last day probation may end on: six months after the hire date."""
+    return add_months(hire_date, PROBATION_MAX_MONTHS)
+
+
+def cycle_period(cycle: str) -> tuple[date, date]:
+    """The first and last day of a cycle: ``2026`` the year, ``2026-H1`` its first half,
+    ``2026-Q3`` its third quarter."""
+    year_text, _, part = cycle.partition("-")
+    first_month, last_month = CYCLE_MONTHS[part or None]
+    year = int(year_text)
+    last = add_months(date(year, last_month, 1), 1) - timedelta(days=1)
+    return date(year, first_month, 1), last
+
+
+def _band_start(prior: Decimal, hire_date: date, years: int, first: date, last: date) -> date:
+    """The first day in ``first..last`` with ``years`` of cumulative service (or after last)."""
+    low, high = first.toordinal(), last.toordinal() + 1
+    while low < high:
+        middle = (low + high) // 2
+        if prior + service_years_between(hire_date, date.fromordinal(middle)) >= years:
+            high = middle
+        else:
+            low = middle + 1
+    return date.fromordinal(low)
+
+
+def year_entitlement(
+    prior_service_years: Decimal, hire_date: date, separated_on: date | None, year: int
+) -> int:
+    """Paid annual leave days for ``year`` (条例 Art. 3, 实施办法 Art. 5 and Art. 12).
+
+    Each calendar day of the year the employee is employed counts at the band of the
+    cumulative service completed on that day; the year's entitlement is the sum ÷ 365,
+    rounded down once. A full year at one band is that band; a joiner gets the share
+    of the year's remaining days, a leaver the share of the days before leaving; who
+    crosses 10 years mid-year gets the higher band for the rest of the year only.
+    """
+    first = max(date(year, 1, 1), hire_date)
+    last = date(year, 12, 31)
+    if separated_on is not None:
+        last = min(last, separated_on - timedelta(days=1))
+    if last < first:
+        return 0
+    band_days, end = 0, last + timedelta(days=1)
+    for years, days in LEAVE_ENTITLEMENT:  # highest band first
+        start = _band_start(prior_service_years, hire_date, years, first, last)
+        if start < end:
+            band_days += (end - start).days * days
+            end = start
+    return band_days // DAYS_PER_LEAVE_YEAR
+
+
 def appraisal_status(appraisal: Appraisal) -> AppraisalStatus:
     if appraisal["rating"] is not None:
         return AppraisalStatus.FINALIZED
@@ -485,6 +607,14 @@ def _check_goal(index: int, goal: Goal, period_start: date, period_end: date) ->
 class Employee(Aggregate):
     """An employee, from hiring (on probation) to separation (§6)."""
 
+    # Version 2 keeps the probation's end date (a snapshot of version 1 gets the
+    # six-month default) and cancelled leave.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["probation_end"] = probation_limit(state["hire_date"])
+
     @event("Hired")
     def __init__(
         self,
@@ -495,7 +625,10 @@ class Employee(Aggregate):
         hire_date: date,
         prior_service_years: Decimal,
         birthday: date | None,
+        probation_end: date | None = None,
     ) -> None:
+        # Hired events before version 2 hold no probation end: the default applies.
+        self.probation_end = probation_end or probation_limit(hire_date)
         self.name = name
         self.department = department
         self.position = position
@@ -526,11 +659,30 @@ class Employee(Aggregate):
         hire_date: date,
         prior_service_years: Decimal | int = 0,
         birthday: date | None = None,
+        probation_end: date | None = None,
         now: datetime,
     ) -> Employee:
-        """Hire someone on probation (§6.1.1); the hire date is the first day of work."""
+        """Hire someone on probation (§6.1.1); the hire date is the first day of work.
+        Probation ends on ``probation_end``: by default, and at the latest, six months
+        after the hire date (劳动合同法 Art. 19)."""
         check_happened(hire_date, now, "hire_date")
         years = _service_years_value(prior_service_years)
+        limit = probation_limit(hire_date)
+        if probation_end is None:
+            probation_end = limit
+        elif probation_end <= hire_date:
+            raise ProbationEndBeforeHire(
+                f"probation_end {probation_end.isoformat()} is not after the hire date "
+                f"{hire_date.isoformat()}",
+                fields=("probation_end",),
+            )
+        elif probation_end > limit:
+            raise ProbationTooLong(
+                f"probation_end {probation_end.isoformat()} lies after {limit.isoformat()}, "
+                f"six months from the hire date",
+                fields=("probation_end",),
+                figures={"probation_end": probation_end.isoformat(), "latest": limit.isoformat()},
+            )
         if birthday is not None:
             check_happened(birthday, now, "birthday")
             if service_years_between(birthday, hire_date) < MINIMUM_WORKING_AGE:
@@ -547,7 +699,16 @@ class Employee(Aggregate):
             hire_date=hire_date,
             prior_service_years=years,
             birthday=birthday,
+            probation_end=probation_end,
         )
+
+    def probation_overdue(self, today: date) -> bool:
+        """Probation has ended and the employee is not confirmed: hr is late."""
+        on_probation = self.status == EmployeeStatus.HIRED or (
+            self.status == EmployeeStatus.ON_LEAVE
+            and self.status_before_leave == EmployeeStatus.HIRED
+        )
+        return on_probation and self.probation_end < today
 
     # Checks shared by commands.
 
@@ -590,16 +751,19 @@ class Employee(Aggregate):
         now: datetime,
     ) -> None:
         self._check_employed()
-        if department == self.department:
-            raise AlreadyInDepartment(
-                f"employee {self.id} is in {department.value} already", fields=("department",)
-            )
         if manager_id == self.id:
             raise OwnManager("an employee cannot manage themselves", fields=("manager_id",))
+        position = position or self.position
+        if (department, position, manager_id) == (self.department, self.position, self.manager_id):
+            raise TransferChangesNothing(
+                f"employee {self.id} is {position} in {department.value} under that manager "
+                "already",
+                fields=("department", "position", "manager_id"),
+            )
         self._check_happened_since_hire(on, now, "date")
         self._transferred(
             department=department,
-            position=position or self.position,
+            position=position,
             manager_id=manager_id,
             on=on,
             from_department=self.department,
@@ -699,6 +863,13 @@ class Employee(Aggregate):
         if period_end <= period_start:
             raise AppraisalPeriodInvalid(
                 "period_end must lie after period_start", fields=("period_end",)
+            )
+        first, last = cycle_period(cycle)
+        if period_start < first or period_end > last:
+            raise AppraisalPeriodOutsideCycle(
+                f"{period_start.isoformat()}..{period_end.isoformat()} is not inside cycle "
+                f"{cycle} ({first.isoformat()}..{last.isoformat()})",
+                fields=("period_start" if period_start < first else "period_end",),
             )
         if not goals:
             raise GoalsRequired("give at least one goal", fields=("goals",))
@@ -820,6 +991,11 @@ class Employee(Aggregate):
             )
         if rating not in RATING_RANGE:
             raise RatingOutOfRange(f"rating {rating} is not from 1 to 5", fields=("rating",))
+        if rating < IMPROVEMENT_PLAN_BELOW and not (improvement_plan and improvement_plan.strip()):
+            raise ImprovementPlanRequired(
+                f"rating {rating} is below {IMPROVEMENT_PLAN_BELOW}: send the improvement_plan",
+                fields=("improvement_plan",),
+            )
         self._finalized(
             cycle=cycle, rating=rating, feedback=feedback, finalized_by=finalized_by, on=on
         )
@@ -879,6 +1055,11 @@ class Employee(Aggregate):
         appraisal = self.appraisals.get(cycle)
         if appraisal is None or appraisal["rating"] is None:
             raise AppraisalNotFinalized(f"the {cycle} appraisal is not finalized")
+        if appraisal["rating"] < IMPROVEMENT_PLAN_BELOW:
+            raise RewardNeedsRatingThree(
+                f"the {cycle} rating is {appraisal['rating']}",
+                figures={"rating": appraisal["rating"]},
+            )
         self._rewarded(
             reward_id=reward_id,
             cycle=cycle,
@@ -962,8 +1143,9 @@ class Employee(Aggregate):
         """Cumulative years of service on ``on``: prior service plus service since hire."""
         return self.prior_service_years + service_years_between(self.hire_date, on)
 
-    def leave_entitlement(self, on: date) -> int:
-        return annual_leave_entitlement(self.service_years(on))
+    def leave_entitlement(self, year: int) -> int:
+        """The year's paid annual leave days, pro rata for a joiner or a leaver."""
+        return year_entitlement(self.prior_service_years, self.hire_date, self.separated_on, year)
 
     def leave_used(self, year: int) -> int:
         """Days requested (pending) or granted in ``year``."""
@@ -973,35 +1155,59 @@ class Employee(Aggregate):
             if r["status"] in LEAVE_COUNTED and r["start"].year == year
         )
 
-    def leave_balance(self, on: date) -> int:
-        """What remains of the year's entitlement, as the entitlement stands on ``on``."""
-        return self.leave_entitlement(on) - self.leave_used(on.year)
+    def leave_balance(self, year: int) -> int:
+        """What remains of the year's entitlement."""
+        return self.leave_entitlement(year) - self.leave_used(year)
 
     def request_leave(
-        self, request_id: UUID, start: date, end: date, days: int, requested_by: str
+        self,
+        request_id: UUID,
+        start: date,
+        end: date,
+        days: int | None,
+        requested_by: str,
+        calendar: Schedule,
     ) -> None:
+        """Working days of ``start..end`` by the company calendar; ``days``, when sent,
+        must be the same figure."""
         self._check_employed()
         self._check_leave_period(start, end, days)
         self._check_since_hire(start, "start")
+        assert calendar.year == start.year
+        counted = calendar.working_days_between(start, end)
+        if days is not None and days != counted:
+            raise LeaveDaysMismatch(
+                f"days {days} sent; the {calendar.kind} calendar counts {counted} working days "
+                f"from {start.isoformat()} to {end.isoformat()}",
+                fields=("days",),
+                figures={"days_sent": days, "working_days": counted, "calendar": calendar.kind},
+            )
+        if counted == 0:
+            raise LeaveHasNoWorkingDays(
+                f"{start.isoformat()}..{end.isoformat()} holds no working day",
+                fields=("start", "end"),
+                figures={"working_days": 0, "calendar": calendar.kind},
+            )
         for other in self.leave_requests.values():
             if other["status"] in LEAVE_COUNTED and other["start"] <= end and start <= other["end"]:
                 raise LeaveOverlaps(
                     f"leave {other['id']} ({other['start']}..{other['end']}) overlaps",
                     fields=("start", "end"),
                 )
-        balance = self.leave_balance(start)
-        if days > balance:
+        balance = self.leave_balance(start.year)
+        if counted > balance:
             raise LeaveBalanceExceeded(
-                f"{days} days requested; {balance} of {self.leave_entitlement(start)} days "
-                f"remain for {start.year}",
+                f"{counted} days requested; {balance} of {self.leave_entitlement(start.year)} "
+                f"days remain for {start.year}",
                 fields=("days",),
+                figures={"days": counted, "remaining": balance},
             )
         self._leave_requested(
-            request_id=request_id, start=start, end=end, days=days, requested_by=requested_by
+            request_id=request_id, start=start, end=end, days=counted, requested_by=requested_by
         )
 
     @staticmethod
-    def _check_leave_period(start: date, end: date, days: int) -> None:
+    def _check_leave_period(start: date, end: date, days: int | None) -> None:
         if end < start:
             raise LeavePeriodInvalid("end lies before start", fields=("end",))
         if end.year != start.year:
@@ -1010,7 +1216,9 @@ class Employee(Aggregate):
                 fields=("end",),
             )
         calendar_days = (end - start).days + 1
-        if isinstance(days, bool) or not 1 <= days <= calendar_days:
+        if days is not None and (
+            isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= calendar_days
+        ):
             raise LeaveDaysInvalid(
                 f"days {days} must be from 1 to {calendar_days}", fields=("days",)
             )
@@ -1071,6 +1279,25 @@ class Employee(Aggregate):
         request["decided_by"] = rejecter
         request["decision_reason"] = reason
 
+    def cancel_leave(self, request_id: UUID, cancelled_by: str, today: date) -> None:
+        """Pending or approved leave that has not begun is withdrawn: its days return."""
+        self._check_employed()
+        request = self.leave_request(request_id)
+        if request["status"] not in (LeaveStatus.PENDING, LeaveStatus.APPROVED):
+            raise LeaveNotCancellable(f"leave {request_id} is {request['status'].value}")
+        if request["start"] <= today:
+            raise LeaveNotCancellable(
+                f"leave {request_id} began on {request['start'].isoformat()}",
+                fields=("start",),
+            )
+        self._leave_cancelled(request_id=request_id, cancelled_by=cancelled_by)
+
+    @event("LeaveCancelled")
+    def _leave_cancelled(self, request_id: UUID, cancelled_by: str) -> None:
+        request = self.leave_requests[str(request_id)]
+        request["status"] = LeaveStatus.CANCELLED
+        request["decided_by"] = cancelled_by
+
     def start_leave(self, request_id: UUID, on: date, now: datetime) -> None:
         """The employee goes on approved leave: on_leave until they return."""
         self._check_employed()
@@ -1103,3 +1330,13 @@ class Employee(Aggregate):
         self.status = self.status_before_leave or EmployeeStatus.ACTIVE
         self.status_before_leave = None
         self.current_leave = None
+
+
+def _hired_v1_v2(state: dict[str, Any]) -> None:
+    state["probation_end"] = None  # the six-month default applies
+
+
+# Hired version 2 carries the probation end; version 1 events load with the default.
+_hired = vars(Employee)["Hired"]
+_hired.class_version = 2
+_hired.upcast_v1_v2 = staticmethod(_hired_v1_v2)

@@ -27,6 +27,7 @@ from typing import Any
 from domain.employee import (
     AppraisalReviewKind,
     Employee,
+    probation_limit,
 )
 from projections.projection import Delivery, RowProjection, events_of, handles, utc_text
 from projections.store import ReadCursor
@@ -49,6 +50,7 @@ class EmployeesView(RowProjection):
         "employee_trainings",
         "employee_appraisals",
         "employee_leave",
+        "employee_probation",
     )
     tables = (
         "CREATE TABLE IF NOT EXISTS employee_rows ("
@@ -77,6 +79,11 @@ class EmployeesView(RowProjection):
         "id TEXT PRIMARY KEY, employee_id TEXT NOT NULL, start_on TEXT NOT NULL, "
         "end_on TEXT NOT NULL, days INTEGER NOT NULL, status TEXT NOT NULL, "
         "started_on TEXT, returned_on TEXT)",
+        # The probation's last day, kept beside the row (so that a store made before it
+        # existed needs no new column); an employee without a row here, hired before
+        # probation ends were recorded, has the six-month default.
+        "CREATE TABLE IF NOT EXISTS employee_probation ("
+        "employee_id TEXT PRIMARY KEY, probation_end TEXT NOT NULL)",
     )
 
     def __init__(self) -> None:
@@ -105,6 +112,10 @@ class EmployeesView(RowProjection):
         cursor.execute(
             "INSERT INTO employee_postings VALUES (?, ?, ?, ?)",
             (employee_id, event.originator_version, event.department.value, _day(event.hire_date)),
+        )
+        probation_end = getattr(event, "probation_end", None) or probation_limit(event.hire_date)
+        cursor.execute(
+            "INSERT INTO employee_probation VALUES (?, ?)", (employee_id, _day(probation_end))
         )
 
     @handles(EmployeeEvents.Confirmed)
@@ -267,6 +278,11 @@ class EmployeesView(RowProjection):
     @handles(EmployeeEvents.LeaveRejected)
     def on_leave_rejected(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._leave(cursor, event, "status = 'rejected'")
+        self._set(cursor, delivery)
+
+    @handles(EmployeeEvents.LeaveCancelled)
+    def on_leave_cancelled(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._leave(cursor, event, "status = 'cancelled'")
         self._set(cursor, delivery)
 
     @handles(EmployeeEvents.LeaveStarted)

@@ -45,7 +45,6 @@ DEFAULT_INTERVAL = 30.0
 """Seconds between rounds: a deadline is recorded within this (plus a round's work)."""
 OPEN_COMPLAINT = ("received", "acknowledged", "investigating", "resolution_proposed")
 UNFINISHED = ("open", "in_progress")
-PROBATION_COLUMNS = ("probation_ends_on", "probation_end", "probation_end_date")
 
 
 def context(deadline: str, subject: str, due: str | None) -> CommandContext:
@@ -236,15 +235,13 @@ class DeadlineScheduler:
         return recorded
 
     def _probations(self, now: datetime) -> list[str]:
-        """Where the employees read model knows probation end dates (else nothing)."""
-        sample = self._read("employees_view", "SELECT * FROM employee_rows LIMIT 1", [])
-        column = next((c for c in PROBATION_COLUMNS if sample and c in sample[0]), None)
-        if column is None:
-            return []
+        """Probations at their end with no confirmation yet (劳动合同法 Art. 19): hr acts."""
         rows = self._read(
             "employees_view",
-            f"SELECT id, {column} AS ends FROM employee_rows WHERE status = 'hired' "
-            f"AND {column} IS NOT NULL AND {column} <= ?",
+            "SELECT r.id, p.probation_end AS ends FROM employee_rows r "
+            "JOIN employee_probation p ON p.employee_id = r.id "
+            "WHERE (r.status = 'hired' OR (r.status = 'on_leave' AND "
+            "r.status_before_leave = 'hired')) AND p.probation_end <= ?",
             [now.date().isoformat()],
         )
         recorded = []

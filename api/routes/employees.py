@@ -110,7 +110,7 @@ routes.on(
     "transfer_employee",
     HR,
     body=EmployeeTransferRequest,
-    doc="Move the employee to another department, with its position and manager.",
+    doc="Another department, position or manager (a transfer within the department too).",
 )
 routes.on(
     "/separate",
@@ -192,7 +192,8 @@ routes.on(
     body=LeaveRequestCommand,
     status_code=201,
     location="{path}/{leave_request_id}",
-    doc="Paid annual leave within the year's balance; answers leave_request_id.",
+    doc="Paid annual leave within the year's balance; the server counts the working days "
+    "by the company calendar (days, when sent, must match); answers leave_request_id.",
 )
 
 
@@ -218,6 +219,13 @@ routes.on(
     doc="By the employee's manager or hr, never by the employee.",
 )
 routes.on("/leave-requests/{request_id}/reject", "reject_leave", *STAFF, body=LeaveRejectRequest)
+routes.on(
+    "/leave-requests/{request_id}/cancel",
+    "cancel_leave",
+    *STAFF,
+    doc="Pending or approved leave that has not begun is withdrawn, by the employee or hr; "
+    "its days return to the balance.",
+)
 routes.on(
     "/leave-requests/{request_id}/start",
     "start_leave",

@@ -94,7 +94,9 @@ def workforce_dashboard(
     by stage, completion (finalized ÷ started, ÷ headcount on the cycle's last day),
     rating distribution, mean self - manager score, improvement plans outstanding;
     training hours per head of the average headcount, per kind; annual-leave use
-    (days taken ÷ the entitlement of everyone employed in the period) (§6).
+    (working days taken ÷ the year's entitlement of everyone employed in the period,
+    pro rata for joiners and leavers); probations past their end date and still not
+    confirmed (``probation.overdue`` and its list) (§6).
 
     The period (``from``..``until``, both days included) applies to hires,
     separations, trainings and leave; ``cycle`` to appraisals; ``department`` to

@@ -48,6 +48,11 @@ class EmployeeHireRequest(CommandIn):
     hire_date: dt.date
     prior_service_years: ServiceYears = Decimal(0)
     birthday: dt.date | None = None
+    probation_end: dt.date | None = Field(
+        default=None,
+        description="Last day of probation: by default, and at most, six months after the "
+        "hire date (劳动合同法 Art. 19)",
+    )
 
 
 class EmployeeConfirmRequest(CommandIn):
@@ -57,8 +62,10 @@ class EmployeeConfirmRequest(CommandIn):
 
 
 class EmployeeTransferRequest(CommandIn):
-    department: Department
-    position: Name | None = None
+    """Another department, position or manager: within the department too."""
+
+    department: Department | None = Field(default=None, description="Default: the current one")
+    position: Name | None = Field(default=None, description="Default: the current one")
     manager_id: UUID | None = Field(
         default=None, description="The manager in the new department (none if absent)"
     )
@@ -137,7 +144,11 @@ class EmployeeBenefitRequest(CommandIn):
 class LeaveRequestCommand(CommandIn):
     start: dt.date
     end: dt.date
-    days: int = Field(description="Working days of paid annual leave taken")
+    days: int | None = Field(
+        default=None,
+        description="Working days of paid annual leave; the server counts them by the "
+        "company calendar (GET /calendar/{year}), and refuses a figure that differs",
+    )
 
 
 class LeaveRejectRequest(CommandIn):
@@ -215,8 +226,10 @@ class LeaveRequestOut(BaseModel):
 class LeaveBalanceOut(BaseModel):
     year: int
     service_years: Decimal = Field(description="Cumulative years of service on the day")
-    entitlement: int
-    used: int = Field(description="Days requested or granted this year")
+    entitlement: int = Field(
+        description="The year's days: pro rata for a joiner or leaver (实施办法 Art. 5, 12)"
+    )
+    used: int = Field(description="Days requested or granted this year (not cancelled)")
     remaining: int
 
 
@@ -229,6 +242,10 @@ class EmployeeOut(BaseModel):
     position: str
     manager_id: UUID | None
     hire_date: dt.date
+    probation_end: dt.date
+    probation_overdue: bool = Field(
+        description="Probation has ended and the employee is still not confirmed"
+    )
     confirmed_on: dt.date | None
     prior_service_years: Decimal
     birthday: dt.date | None
@@ -257,6 +274,8 @@ class EmployeeOut(BaseModel):
             position=employee.position,
             manager_id=employee.manager_id,
             hire_date=employee.hire_date,
+            probation_end=employee.probation_end,
+            probation_overdue=employee.probation_overdue(today),
             confirmed_on=employee.confirmed_on,
             prior_service_years=employee.prior_service_years,
             birthday=employee.birthday,
@@ -280,9 +299,9 @@ def leave_balance(employee: Employee, today: dt.date) -> LeaveBalanceOut:
     return LeaveBalanceOut(
         year=today.year,
         service_years=employee.service_years(today).quantize(Decimal("0.01")),
-        entitlement=employee.leave_entitlement(today),
+        entitlement=employee.leave_entitlement(today.year),
         used=employee.leave_used(today.year),
-        remaining=employee.leave_balance(today),
+        remaining=employee.leave_balance(today.year),
     )
 
 

@@ -18,8 +18,8 @@ from domain.employee import (
     IMPROVEMENT_PLAN_BELOW,
     AppraisalStatus,
     TrainingKind,
-    annual_leave_entitlement,
-    service_years_between,
+    probation_limit,
+    year_entitlement,
 )
 from projections.listing import Listing
 from projections.store import ReadModelStore
@@ -72,6 +72,7 @@ class Person:
     row: dict[str, Any]
     segments: list[tuple[date, str]] = field(default_factory=list)
     """(from this day, department), sorted by day: each runs until the next one."""
+    probation_end: date | None = None
 
     @property
     def id(self) -> str:
@@ -126,13 +127,18 @@ class Person:
             days[str(self.row["department"])] += (end - start).days
         return days
 
-    def entitlement_on(self, day: date) -> int:
+    def entitlement_in(self, year: int) -> int:
+        """The year's paid annual leave, pro rata for joiners and leavers (as the domain)."""
         years = Decimal(str(self.row["prior_service_years"]))
-        return annual_leave_entitlement(years + service_years_between(self.hired, day))
+        return year_entitlement(years, self.hired, self.separated, year)
 
 
 def _people(store: ReadModelStore) -> dict[str, Person]:
     people = {str(r["id"]): Person(r) for r in store.read("SELECT * FROM employee_rows")}
+    for row in store.read("SELECT * FROM employee_probation"):
+        person = people.get(str(row["employee_id"]))
+        if person is not None:
+            person.probation_end = _parse_day(row["probation_end"])
     postings = store.read("SELECT * FROM employee_postings ORDER BY employee_id, version")
     for posting in postings:
         person = people.get(str(posting["employee_id"]))
@@ -269,8 +275,8 @@ def _annual_leave(
     last: date,
 ) -> dict[str, Any]:
     """Days of paid annual leave taken in the period ÷ the year's entitlement of everyone
-    employed in it (as it stands on the period's last day in that year, or on their
-    last day of work); booked (approved, not yet started) and pending days beside."""
+    employed in it (the year's entitlement, pro rata for joiners and leavers, as the
+    employee's balance counts it); booked (approved, not yet started) and pending days beside."""
     entitlement = 0
     for person in people.values():
         for start, end in _years(first, last):
@@ -280,7 +286,7 @@ def _annual_leave(
                 continue  # not employed in this part of the period
             if department and person.department_on(on) != department:
                 continue
-            entitlement += person.entitlement_on(on)
+            entitlement += person.entitlement_in(on.year)
     rows = store.read(
         "SELECT * FROM employee_leave WHERE start_on >= ? AND start_on <= ?",
         (first.isoformat(), last.isoformat()),
@@ -409,7 +415,34 @@ def workforce_dashboard(
         "appraisals": _appraisals(store, people, department, filters.cycle, today),
         "training": _training(store, people, department, first, last, average),
         "annual_leave": _annual_leave(store, people, department, first, last),
+        "probation": _probation(people.values(), department, today),
     }
+
+
+def _probation(people: Iterable[Person], department: str | None, today: date) -> dict[str, Any]:
+    """Probations past their end (劳动合同法 Art. 19) with no confirmation: hr is late."""
+    overdue = []
+    for person in people:
+        status = str(person.row["status"])
+        before_leave = person.row["status_before_leave"]
+        on_probation = status == "hired" or (status == "on_leave" and before_leave == "hired")
+        if not on_probation or (department and person.row["department"] != department):
+            continue
+        ends = person.probation_end or probation_limit(person.hired)
+        if ends < today:
+            overdue.append(
+                {
+                    "employee_id": person.row["id"],
+                    "name": person.row["name"],
+                    "department": person.row["department"],
+                    "manager_id": person.row["manager_id"],
+                    "hire_date": person.hired.isoformat(),
+                    "probation_end": ends.isoformat(),
+                    "days_overdue": (today - ends).days,
+                }
+            )
+    overdue.sort(key=lambda item: (item["probation_end"], item["employee_id"]))
+    return {"overdue": len(overdue), "overdue_list": overdue}
 
 
 # The list.
@@ -428,7 +461,9 @@ def employee_listing(
     """Employees in hire order; ``hired_until`` is included; ``text`` is sought in the
     name and the position."""
     return Listing(
-        table="employee_rows",
+        # Each row with its probation end (a row hired before those were kept has none).
+        table="employee_rows LEFT JOIN employee_probation "
+        "ON employee_probation.employee_id = employee_rows.id",
         order=("hire_date", "id"),
         equal={
             "department": department,
@@ -455,4 +490,6 @@ def employee_item(row: dict[str, Any]) -> dict[str, Any]:
         "confirmed_on": row["confirmed_on"],
         "separated_on": row["separated_on"],
         "prior_service_years": row["prior_service_years"],
+        "probation_end": row.get("probation_end")
+        or probation_limit(date.fromisoformat(str(row["hire_date"]))).isoformat(),
     }

@@ -419,6 +419,7 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "/employees/{id}/leave-requests/{id}/reject": REASON,
     "/employees/{id}/leave-requests/{id}/start": {"date": "2026-07-01"},
     "/employees/{id}/leave-requests/{id}/return": {"date": "2026-07-04"},
+    "/employees/{id}/leave-requests/{id}/cancel": {},
     "/budgets": {
         "department": "marketing",
         "fiscal_year": 2025,

@@ -195,8 +195,8 @@ def test_confirm_transfer_and_separate(api: Api, team: Team) -> None:
         who=HR,
     )
     api.refused(
-        "POST", team.path("/transfer"), 409, "already-in-department", who=HR,
-        json={"department": "sales"},
+        "POST", team.path("/transfer"), 409, "transfer-changes-nothing", who=HR,
+        json={"department": "sales", "manager_id": team.li},
     )  # fmt: skip
     state = api.state("employees", team.chen)
     assert (state["status"], state["department"], state["manager_id"]) == (
@@ -277,32 +277,34 @@ def test_an_appraisal_cycle_rewards_and_improvement(api: Api, team: Team) -> Non
     assert appraisal["status"] == "peer_reviewed"
     assert appraisal["peer_reviews"] == 2
 
+    finalize = team.path(f"/appraisals/{CYCLE}/finalize")
+    api.refused(
+        "POST", finalize, 409, "improvement-plan-required", who=HR,
+        json={"rating": 2, "feedback": "Targets missed in Q3"}, fields=("improvement_plan",),
+    )  # fmt: skip
     api.ok(
-        team.path(f"/appraisals/{CYCLE}/finalize"),
-        {"rating": 2, "feedback": "Targets missed in Q3"},
+        finalize,
+        {
+            "rating": 2,
+            "feedback": "Targets missed in Q3",
+            "improvement_plan": "Weekly coaching with the manager",
+            "improvement_plan_due": "2026-12-31",
+        },
         who=HR,
     )
     state = api.state("employees", team.chen)
-    assert state["outstanding_improvement_plans"] == [CYCLE]
-    assert state["appraisals"][0]["improvement_plan_outstanding"] is True
-
-    api.ok(
-        team.path(f"/appraisals/{CYCLE}/improvement-plan"),
-        {"plan": "Weekly coaching with the manager", "due": "2026-12-31"},
-        who=HR,
-    )
+    assert state["outstanding_improvement_plans"] == []
+    assert state["appraisals"][0]["improvement_plan"] == "Weekly coaching with the manager"
     api.refused(
         "POST", team.path(f"/appraisals/{CYCLE}/improvement-plan"), 409,
         "improvement-plan-already-recorded", who=HR, json={"plan": "again"},
     )  # fmt: skip
-    response = api.post(
-        team.path("/rewards"), {"cycle": CYCLE, "honorary_title": "Most improved"}, who=HR
-    )
-    assert response.status_code == 201, response.text
-    assert response.json()["reward_id"]
-    state = api.state("employees", team.chen)
-    assert state["outstanding_improvement_plans"] == []
-    assert state["rewards"][0]["id"] == response.json()["reward_id"]
+    for reward in ({"bonus": "100.00"}, {"promotion_to": "lead"}, {"honorary_title": "Star"}):
+        api.refused(
+            "POST", team.path("/rewards"), 409, "reward-needs-rating-three", who=HR,
+            json={"cycle": CYCLE, **reward},
+        )  # fmt: skip
+    assert api.state("employees", team.chen)["rewards"] == []
 
 
 def test_a_bonus_and_promotion(api: Api, team: Team) -> None:
@@ -486,7 +488,7 @@ def test_leave_refusals(api: Api, team: Team) -> None:
     leave = team.path("/leave-requests")
     api.refused(
         "POST", leave, 409, "leave-balance-exceeded", who=HR,
-        json={"start": "2025-07-01", "end": "2025-07-10", "days": 6}, fields=("days",),
+        json={"start": "2025-07-01", "end": "2025-07-10", "days": 8}, fields=("days",),
     )  # fmt: skip
     api.refused(
         "POST", leave, 422, "leave-spans-years", who=HR,
@@ -507,11 +509,11 @@ def test_leave_refusals(api: Api, team: Team) -> None:
     first = api.ok(leave, {"start": "2025-07-01", "end": "2025-07-03", "days": 3}, who=HR)
     api.refused(
         "POST", leave, 409, "leave-overlaps", who=HR,
-        json={"start": "2025-07-03", "end": "2025-07-04", "days": 1},
+        json={"start": "2025-07-03", "end": "2025-07-04"},
     )  # fmt: skip
     api.refused(
         "POST", leave, 409, "leave-balance-exceeded", who=HR,
-        json={"start": "2025-08-01", "end": "2025-08-03", "days": 3},
+        json={"start": "2025-08-04", "end": "2025-08-06", "days": 3},
     )  # fmt: skip
     unknown = some_id()
     api.refused("POST", f"{leave}/{unknown}/approve", 404, "not-found", who=HR, json={})
@@ -522,7 +524,7 @@ def test_leave_refusals(api: Api, team: Team) -> None:
         {"reason": "audit week"},
         {"Authorization": f"Bearer {other_hr}"},
     )
-    api.ok(leave, {"start": "2025-08-01", "end": "2025-08-05", "days": 5}, who=HR)
+    api.ok(leave, {"start": "2025-08-04", "end": "2025-08-08", "days": 5}, who=HR)
 
 
 def test_a_repeated_leave_request_answers_the_same_id(api: Api, team: Team) -> None:

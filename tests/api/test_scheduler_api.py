@@ -175,3 +175,26 @@ def test_both_breaches_alert_and_one_event_ending_the_cause_resolves_both(
     api.ok(f"/complaints/{complaint_id}/withdraw", {"reason": "solved itself"}, who=CS_A)
     found = about(alerts(api, kind="sla_breached"), complaint_id)
     assert [a["status"] for a in found] == ["resolved", "resolved"]
+
+
+def test_a_probation_past_its_end_alerts_hr_once_until_confirmed(api: Api, clock: Clock) -> None:
+    hired = clock.now.date()
+    body = {
+        "name": "Probation Due",
+        "department": "operations",
+        "position": "operations specialist",
+        "hire_date": hired.isoformat(),
+        "probation_end": (hired + timedelta(days=60)).isoformat(),
+    }
+    employee_id = api.ok("/employees", body, who=Role.HR)["id"]
+    clock.advance(days=59)
+    assert not [r for r in tick(api) if employee_id in r]
+    clock.advance(days=2)
+    recorded = [r for r in tick(api) if employee_id in r]
+    assert recorded == [f"probation_due:employee:{employee_id}:probation:{body['probation_end']}"]
+    assert not [r for r in tick(api) if employee_id in r]
+    (alert,) = about(alerts(api, kind="probation_due", status="open"), employee_id)
+    assert alert["for_roles"] == ["hr"]
+    api.ok(f"/employees/{employee_id}/confirm", who=Role.HR)
+    (alert,) = about(alerts(api, kind="probation_due"), employee_id)
+    assert alert["status"] == "resolved"

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from application.context import Actor
 from application.errors import AggregateNotFound, ReferencedAggregateNotFound
@@ -15,6 +16,7 @@ from application.services import Services
 from domain.employee import (
     ActingForAnother,
     AppraisalReviewKind,
+    Employee,
     EmployeeSeparated,
     EmployeeStatus,
     Goal,
@@ -121,16 +123,20 @@ def through_peers(app: Any, team: dict[str, UUID]) -> None:
 def test_a_full_appraisal_is_stored_and_replays(app: Any, team: dict[str, UUID]) -> None:
     through_peers(app, team)
     app.finalize_appraisal(
-        team["chen"], cycle=CYCLE, rating=2, feedback="targets missed", ctx=as_(HR)
+        team["chen"],
+        cycle=CYCLE,
+        rating=3,
+        feedback="on target",
+        improvement_plan="coaching",
+        ctx=as_(HR),
     )
-    assert app.get_employee(team["chen"]).outstanding_improvement_plans == [CYCLE]
-    app.record_improvement_plan(team["chen"], cycle=CYCLE, plan="coaching", ctx=as_(HR))
     result = app.reward_employee(
         team["chen"], cycle=CYCLE, honorary_title="most improved", ctx=as_(HR)
     )
 
     employee = app.get_employee(team["chen"])
-    assert employee.appraisal(CYCLE)["rating"] == 2
+    assert employee.appraisal(CYCLE)["rating"] == 3
+    assert employee.appraisal(CYCLE)["improvement_plan"] == "coaching"
     assert employee.outstanding_improvement_plans == []
     assert str(employee.rewards[0]["id"]) == result.extra["reward_id"]
     assert employee.appraisal(CYCLE)["goals"][1]["target"] == Decimal("2.5")
@@ -366,3 +372,60 @@ def test_long_histories_snapshot_and_read_back_the_same(app: Any, team: dict[str
     employee = app.get_employee(team["chen"])
     assert employee.version > 50
     assert state_of(employee) == state_of(replayed(app, team["chen"]))
+
+
+# Events and snapshots written before issue 12 (Hired and Employee version 1).
+
+
+def _as_version_1(app: Any, stored: StoredEvent, *removed: str) -> StoredEvent:
+    """The stored event as version 1 wrote it: without ``removed`` nor a class_version."""
+    mapper = app.mapper
+    data = stored.state
+    if mapper.cipher is not None:
+        data = mapper.cipher.decrypt(data)
+    if mapper.compressor is not None:
+        data = mapper.compressor.decompress(data)
+    state = mapper.transcoder.decode(data)
+    for key in (*removed, "class_version"):
+        del state[key]
+    data = mapper.transcoder.encode(state)
+    if mapper.compressor is not None:
+        data = mapper.compressor.compress(data)
+    if mapper.cipher is not None:
+        data = mapper.cipher.encrypt(data)
+    return StoredEvent(
+        originator_id=stored.originator_id,
+        originator_version=stored.originator_version,
+        topic=stored.topic,
+        state=data,
+    )
+
+
+def test_a_hire_stored_before_probation_ends_loads_with_the_six_month_default(app: Any) -> None:
+    employee = Employee.hire(
+        name="Old Hire",
+        department=Department.HR,
+        position="officer",
+        manager_id=None,
+        hire_date=date(2025, 8, 31),
+        now=NOW,
+    )
+    (hired,) = employee.collect_events()
+    stored = app.mapper.to_stored_event(hired)
+    app.recorder.insert_events([_as_version_1(app, stored, "probation_end")])
+
+    loaded = app.get_employee(employee.id)
+    assert loaded.probation_end == date(2026, 2, 28)
+    assert loaded.probation_overdue(NOW.date())
+    app.confirm_employee(employee.id, on=date(2026, 3, 2), ctx=as_(HR))
+    assert app.get_employee(employee.id).status == EmployeeStatus.ACTIVE
+
+
+def test_an_employee_snapshotted_at_version_1_gets_the_default(
+    app: Any, team: dict[str, UUID]
+) -> None:
+    snapshot = Employee.Snapshot.take(app.get_employee(team["chen"]))
+    del snapshot.state["probation_end"], snapshot.state["class_version"]
+    app.snapshots.put([snapshot])
+    loaded = app.get_employee(team["chen"])
+    assert loaded.probation_end == date(2019, 10, 1)

@@ -9,9 +9,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from domain.calendar import Schedule
 from domain.clock import DateInFuture
 from domain.employee import (
-    AlreadyInDepartment,
     AlreadyOnLeave,
     AppraisalAlreadyExists,
     AppraisalCycleInvalid,
@@ -38,6 +38,7 @@ from domain.employee import (
     GoalWeightsNotHundred,
     HolidayOccasionRequired,
     ImprovementPlanAlreadyRecorded,
+    ImprovementPlanRequired,
     LeaveBalanceExceeded,
     LeaveDaysInvalid,
     LeaveNotApproved,
@@ -60,11 +61,13 @@ from domain.employee import (
     ReviewerNotManager,
     ReviewScoreOutOfRange,
     RewardEmpty,
+    RewardNeedsRatingThree,
     SelfReviewByAnother,
     SelfReviewMissing,
     TrainingAlreadyRecorded,
     TrainingHoursInvalid,
     TrainingKind,
+    TransferChangesNothing,
     annual_leave_entitlement,
     appraisal_status,
     service_years_between,
@@ -139,7 +142,8 @@ def peer_reviewed(*, settle: bool = True) -> Employee:
 
 def finalized(rating: int = 4, *, settle: bool = True) -> Employee:
     employee = peer_reviewed(settle=settle)
-    employee.finalize_appraisal(CYCLE, rating, "well done", None, None, "hr-he", NOW.date())
+    plan = "weekly coaching" if rating < 3 else None
+    employee.finalize_appraisal(CYCLE, rating, "well done", plan, None, "hr-he", NOW.date())
     return settled(employee) if settle else employee
 
 
@@ -196,12 +200,25 @@ def test_transfer_moves_department_position_and_manager() -> None:
     assert_replays_to_same_state(employee)
 
 
-def test_transfer_needs_another_department_and_another_manager() -> None:
+def test_a_transfer_within_the_department_changes_the_manager_or_the_position() -> None:
+    employee = hired(settle=False)
+    employee.transfer(Department.OPERATIONS, None, PEER_A, date(2025, 1, 1), NOW)
+    employee.transfer(Department.OPERATIONS, "senior specialist", PEER_A, date(2025, 6, 1), NOW)
+
+    assert (employee.department, employee.position, employee.manager_id) == (
+        Department.OPERATIONS,
+        "senior specialist",
+        PEER_A,
+    )
+    assert_replays_to_same_state(employee)
+
+
+def test_transfer_changes_something_and_never_makes_one_their_own_manager() -> None:
     employee = hired()
     assert_refused(
         employee,
-        AlreadyInDepartment,
-        lambda e: e.transfer(Department.OPERATIONS, None, None, NOW.date(), NOW),
+        TransferChangesNothing,
+        lambda e: e.transfer(Department.OPERATIONS, None, MANAGER, NOW.date(), NOW),
     )
     assert_refused(
         employee,
@@ -224,7 +241,7 @@ def test_after_separation_every_command_is_refused() -> None:
         lambda e: e.set_goals("2027", date(2027, 1, 1), date(2027, 12, 31), GOALS),
         lambda e: e.reward(uuid4(), CYCLE, Decimal("100.00"), None, None, NOW.date()),
         lambda e: e.record_benefit(BenefitKind.HEALTH_CHECK, NOW.date(), None, None, NOW),
-        lambda e: e.request_leave(uuid4(), date(2026, 7, 1), date(2026, 7, 1), 1, "x"),
+        lambda e: e.request_leave(uuid4(), date(2026, 7, 1), date(2026, 7, 1), 1, "x", WEEKENDS),
         lambda e: e.record_improvement_plan(CYCLE, "plan", None),
     ]
     for act in refused:
@@ -440,18 +457,40 @@ def test_a_finalized_appraisal_cannot_change() -> None:
     assert_refused(employee, AppraisalFinalized, lambda e: review(e, PEER, uuid4()))
 
 
-def test_a_rating_below_three_leaves_an_improvement_plan_outstanding() -> None:
+@pytest.mark.parametrize("plan", [None, "  "])
+def test_a_rating_below_three_is_not_finalized_without_an_improvement_plan(
+    plan: str | None,
+) -> None:
+    assert_refused(
+        peer_reviewed(),
+        ImprovementPlanRequired,
+        lambda e: e.finalize_appraisal(CYCLE, 2, "below target", plan, None, "hr", NOW.date()),
+    )
+
+
+def test_an_improvement_plan_is_recorded_once() -> None:
     employee = finalized(rating=2)
-    assert employee.outstanding_improvement_plans == [CYCLE]
-
-    employee.record_improvement_plan(CYCLE, "weekly coaching", date(2026, 9, 30))
-
     assert employee.outstanding_improvement_plans == []
     assert_refused(
-        settled(employee),
+        employee,
         ImprovementPlanAlreadyRecorded,
         lambda e: e.record_improvement_plan(CYCLE, "again", None),
     )
+
+
+@pytest.mark.parametrize(
+    ("bonus", "promotion", "title"),
+    [(Decimal("100.00"), None, None), (None, "lead", None), (None, None, "star")],
+)
+def test_no_reward_on_a_rating_below_three(
+    bonus: Decimal | None, promotion: str | None, title: str | None
+) -> None:
+    error = assert_refused(
+        finalized(rating=2),
+        RewardNeedsRatingThree,
+        lambda e: e.reward(uuid4(), CYCLE, bonus, promotion, title, NOW.date()),
+    )
+    assert error.figures == {"rating": 2}
 
 
 def test_an_improvement_plan_can_come_with_the_finalization() -> None:
@@ -573,6 +612,8 @@ def test_benefits_delivered_lie_between_hire_and_today() -> None:
 
 # Paid annual leave.
 
+WEEKENDS = Schedule.weekends_only(2026)
+
 
 @pytest.mark.parametrize(
     ("years", "days"),
@@ -589,24 +630,61 @@ def test_benefits_delivered_lie_between_hire_and_today() -> None:
 )
 def test_entitlement_by_cumulative_service(years: str, days: int) -> None:
     assert annual_leave_entitlement(Decimal(years)) == days
-    # The same boundaries through prior service alone, hired on the leave's first day.
-    employee = hired(prior_service_years=Decimal(years), hire_date=date(2026, 6, 1))
-    assert employee.leave_entitlement(date(2026, 6, 1)) == days
+    # The same bands through service at the start of the year, employed all year.
+    employee = hired(prior_service_years=Decimal(years), hire_date=date(2026, 1, 1))
+    # x.99 years reach the next band on 5 January: 361 days of the year at it.
+    expected = {"0.99": 361 * 5 // 365, "9.99": (4 * 5 + 361 * 10) // 365}
+    expected["19.99"] = (4 * 10 + 361 * 15) // 365
+    assert employee.leave_entitlement(2026) == expected.get(years, days)
 
 
 @pytest.mark.parametrize(
-    ("hire_date", "on", "days"),
+    ("hire_date", "prior", "days"),
     [
-        (date(2025, 6, 2), date(2026, 6, 1), 0),  # one day short of a year
-        (date(2025, 6, 1), date(2026, 6, 1), 5),  # the first anniversary
-        (date(2016, 6, 2), date(2026, 6, 1), 5),  # one day short of ten years
-        (date(2016, 6, 1), date(2026, 6, 1), 10),
-        (date(2006, 6, 1), date(2026, 6, 1), 15),
+        (date(2025, 1, 1), "1", 5),  # all year: the whole band
+        (date(2025, 7, 1), "1", 2),  # 184 remaining days / 365 x 5 = 2.52: rounded down
+        (date(2025, 10, 1), "10", 2),  # 92 / 365 x 10 = 2.52
+        (date(2025, 3, 1), "25", 12),  # 306 / 365 x 15 = 12.58
+        (date(2025, 12, 31), "5", 0),  # 1 / 365 x 5
     ],
 )
-def test_entitlement_counts_service_since_hire(hire_date: date, on: date, days: int) -> None:
-    employee = hired(prior_service_years=Decimal(0), hire_date=hire_date, birthday=None)
-    assert employee.leave_entitlement(on) == days
+def test_a_joiner_gets_the_share_of_the_remaining_days(
+    hire_date: date, prior: str, days: int
+) -> None:
+    """实施办法 Art. 5: remaining calendar days of the year / 365 x the entitlement."""
+    employee = hired(prior_service_years=Decimal(prior), hire_date=hire_date, birthday=None)
+    assert employee.leave_entitlement(2025) == days
+    assert employee.leave_entitlement(2024) == 0
+
+
+def test_a_leaver_gets_the_share_of_the_days_before_leaving() -> None:
+    """实施办法 Art. 12: days of the year before leaving / 365 x the entitlement."""
+    employee = hired(prior_service_years=Decimal("12"), hire_date=date(2020, 3, 1))
+    employee.separate(date(2026, 4, 1), "resigned", NOW)  # 90 days: 90 / 365 x 10 = 2.47
+    assert employee.leave_entitlement(2026) == 2
+    assert employee.leave_entitlement(2025) == 10
+
+
+def test_crossing_ten_years_mid_year_gives_the_higher_band_for_the_rest_of_the_year() -> None:
+    """One figure for the year, whatever the day asked about: 181 days at 5 and 184 at 10."""
+    employee = hired(prior_service_years=Decimal(0), hire_date=date(2016, 7, 1), birthday=None)
+    assert employee.leave_entitlement(2026) == (181 * 5 + 184 * 10) // 365 == 7
+    assert employee.leave_entitlement(2025) == 5
+    assert employee.leave_entitlement(2027) == 10
+    leave(employee, date(2026, 3, 2), date(2026, 3, 6), 5)
+    leave(employee, date(2026, 8, 3), date(2026, 8, 4), 2)
+    assert employee.leave_balance(2026) == 0
+    assert_refused(
+        settled(employee),
+        LeaveBalanceExceeded,
+        lambda e: leave(e, date(2026, 8, 5), date(2026, 8, 5), 1),
+    )
+
+
+def test_the_first_year_of_service_counts_from_the_anniversary() -> None:
+    employee = hired(prior_service_years=Decimal(0), hire_date=date(2025, 7, 1), birthday=None)
+    assert employee.leave_entitlement(2025) == 0
+    assert employee.leave_entitlement(2026) == 184 * 5 // 365 == 2
 
 
 def test_prior_service_and_service_since_hire_add_up() -> None:
@@ -614,18 +692,26 @@ def test_prior_service_and_service_since_hire_add_up() -> None:
     assert employee.service_years(date(2026, 6, 1)) == Decimal("0.5") + service_years_between(
         date(2025, 12, 1), date(2026, 6, 1)
     )
-    # Half a year before plus 183 of 365 days since hire passes one year; 182 does not.
-    assert employee.leave_entitlement(date(2026, 6, 2)) == 5
-    assert employee.leave_entitlement(date(2026, 6, 1)) == 0
+    # Half a year before plus 183 of 365 days since hire pass one year on 2 June:
+    # 213 days of 2026 at 5 days.
+    assert employee.leave_entitlement(2026) == 213 * 5 // 365 == 2
 
 
 def test_service_years_over_a_leap_day() -> None:
     assert service_years_between(date(2024, 2, 29), date(2025, 2, 28)) == 1
 
 
-def leave(employee: Employee, start: date, end: date, days: int, by: str = "chen") -> UUID:
+def leave(
+    employee: Employee,
+    start: date,
+    end: date,
+    days: int | None = None,
+    by: str = "chen",
+    calendar: Schedule | None = None,
+) -> UUID:
     request_id = uuid4()
-    employee.request_leave(request_id, start, end, days, by)
+    schedule = calendar or Schedule.weekends_only(start.year)
+    employee.request_leave(request_id, start, end, days, by, schedule)
     return request_id
 
 
@@ -634,7 +720,7 @@ def test_leave_within_the_balance_is_requested_pending() -> None:
     request_id = leave(employee, date(2026, 7, 6), date(2026, 7, 8), 3)
 
     assert employee.leave_request(request_id)["status"] == LeaveStatus.PENDING
-    assert employee.leave_balance(date(2026, 7, 6)) == 2
+    assert employee.leave_balance(2026) == 2
     assert_replays_to_same_state(employee)
 
 
@@ -649,7 +735,7 @@ def test_a_request_beyond_the_balance_is_refused() -> None:
 
 
 def test_no_leave_without_a_year_of_service() -> None:
-    employee = hired(prior_service_years=Decimal("0.99"), hire_date=date(2026, 6, 1))
+    employee = hired(prior_service_years=Decimal(0), hire_date=date(2026, 6, 1), birthday=None)
     assert_refused(
         employee, LeaveBalanceExceeded, lambda e: leave(e, date(2026, 6, 2), date(2026, 6, 2), 1)
     )
@@ -659,7 +745,7 @@ def test_balances_are_per_calendar_year() -> None:
     employee = hired()
     leave(employee, date(2025, 12, 22), date(2025, 12, 26), 5)
     leave(employee, date(2026, 1, 5), date(2026, 1, 9), 5)
-    assert employee.leave_balance(date(2026, 1, 10)) == 0
+    assert employee.leave_balance(2026) == 0
 
 
 def test_a_rejected_request_frees_its_days() -> None:
@@ -667,7 +753,7 @@ def test_a_rejected_request_frees_its_days() -> None:
     request_id = leave(employee, date(2026, 7, 6), date(2026, 7, 10), 5)
     employee.reject_leave(request_id, "busy season", "mgr", MANAGER)
 
-    assert employee.leave_balance(date(2026, 7, 1)) == 5
+    assert employee.leave_balance(2026) == 5
     leave(employee, date(2026, 7, 6), date(2026, 7, 10), 5)
 
 
@@ -689,15 +775,15 @@ def test_leave_periods_make_sense(
 
 def test_leave_requests_do_not_overlap() -> None:
     employee = hired()
-    leave(employee, date(2026, 7, 6), date(2026, 7, 8), 2)
+    leave(employee, date(2026, 7, 6), date(2026, 7, 8), 3)
     assert_refused(
-        settled(employee), LeaveOverlaps, lambda e: leave(e, date(2026, 7, 8), date(2026, 7, 9), 1)
+        settled(employee), LeaveOverlaps, lambda e: leave(e, date(2026, 7, 8), date(2026, 7, 9))
     )
 
 
 def test_leave_is_decided_once_and_never_by_the_employee() -> None:
     employee = hired()
-    request_id = leave(employee, date(2026, 7, 6), date(2026, 7, 8), 2, by="chen")
+    request_id = leave(employee, date(2026, 7, 6), date(2026, 7, 8), by="chen")
     employee = settled(employee)
 
     assert_refused(

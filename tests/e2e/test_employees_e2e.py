@@ -136,13 +136,29 @@ def test_an_appraisal_a_reward_and_leave_over_http(server: Server) -> None:
         twice = http.post(f"{appraisal}/reviews", json={"kind": "peer", "score": 5}, headers=as_li)
         assert (twice.status_code, twice.json()["type"]) == (409, "review-already-submitted")
         post(f"{appraisal}/reviews", {"kind": "peer", "score": 3}, as_wu)
-        post(f"{appraisal}/finalize", {"rating": 2, "feedback": "v2 slipped a quarter"}, hr)
-        assert http.get(f"/employees/{chen}", headers=auditor).json()[
-            "outstanding_improvement_plans"
-        ] == [CYCLE]
-        post(f"{appraisal}/improvement-plan", {"plan": "Pair with a senior each sprint"}, hr)
-        reward = post(f"/employees/{chen}/rewards", {"cycle": CYCLE, "bonus": "1500.00"}, hr, 201)
-        assert reward["reward_id"]
+        no_plan = http.post(
+            f"{appraisal}/finalize",
+            json={"rating": 2, "feedback": "v2 slipped a quarter"},
+            headers=hr,
+        )
+        assert (no_plan.status_code, no_plan.json()["type"]) == (409, "improvement-plan-required")
+        post(
+            f"{appraisal}/finalize",
+            {"rating": 2, "feedback": "v2 slipped a quarter",
+             "improvement_plan": "Pair with a senior each sprint"},
+            hr,
+        )  # fmt: skip
+        assert (
+            http.get(f"/employees/{chen}", headers=auditor).json()["outstanding_improvement_plans"]
+            == []
+        )
+        no_bonus = http.post(
+            f"/employees/{chen}/rewards", json={"cycle": CYCLE, "bonus": "1500.00"}, headers=hr
+        )
+        assert (no_bonus.status_code, no_bonus.json()["type"]) == (
+            409,
+            "reward-needs-rating-three",
+        )
 
         leave = post(
             f"/employees/{chen}/leave-requests",
@@ -173,7 +189,7 @@ def test_an_appraisal_a_reward_and_leave_over_http(server: Server) -> None:
         body = state.json()
         assert state.headers["etag"] == f'"{body["version"]}"'
         assert body["appraisals"][0]["rating"] == 2
-        assert body["rewards"][0]["bonus"] == "1500.00"
+        assert body["rewards"] == []
         assert body["leave_requests"][0]["status"] == "approved"
         events = http.get(f"/employees/{chen}/events", headers=auditor).json()["events"]
         reviewers = [e["metadata"]["principal"] for e in events if e["type"] == "ReviewSubmitted"]

@@ -152,7 +152,15 @@ def appraise(
             score=3,
             ctx=ctx(HR_A),
         )
-    if rating is not None:
+    if rating is not None and rating < 3:
+        # A rating below 3 finalized without a plan, as events before issue 12 allowed:
+        # the read model still shows such plans outstanding.
+        before = app.get_employee(employee)
+        before._finalized(
+            cycle=cycle, rating=rating, feedback="as discussed", finalized_by="hr.an", on=TODAY
+        )
+        app.record(before, ctx(HR_A))
+    elif rating is not None:
         app.finalize_appraisal(
             employee, cycle=cycle, rating=rating, feedback="as discussed", ctx=ctx(HR_A)
         )
@@ -413,14 +421,15 @@ def test_annual_leave_use(services: Services, runner: ProjectionRunner) -> None:
     history(services)
     runner.catch_up()
     used = dashboard(runner)["annual_leave"]
-    # Entitlement on 30 June 2025 (Dan: on 9 June): Boss 5 + 5.5 years = 10 days;
-    # Ann 0.5 + 0.997 = 1.5 years: 5; Ben under a year: 0; Cai 2 + 2.5: 5; Dan 3.4: 5.
-    # = 25 days. Taken: Ann 3 + Dan 2 = 5: 5/25 = 0.2. Cai's 2 approved days are
-    # booked, the Boss's 3 pending, his rejected day counts nowhere.
+    # 2025's entitlement (the year's, pro rata for joiners and leavers): Boss 5 + 5
+    # years on 1 January = 10 days; Ann 0.5 + 0.5 years: 5; Ben joined with none: 0;
+    # Cai 2 + 2: 5; Dan left on 10 June: 160 days / 365 x 5 = 2.19, so 2. = 22 days.
+    # Taken: Ann 3 + Dan 2 = 5: 5/22. Cai's 2 approved days are booked, the Boss's 3
+    # pending, his rejected day counts nowhere.
     assert used == {
-        "entitlement_days": 25,
+        "entitlement_days": 22,
         "days_taken": 5,
-        "use": 0.2,
+        "use": 0.2273,
         "days_booked": 2,
         "days_pending": 3,
     }
@@ -433,14 +442,14 @@ def test_annual_leave_use(services: Services, runner: ProjectionRunner) -> None:
         2,
     )
     sales = dashboard(runner, with_department("sales"))["annual_leave"]
-    assert (sales["entitlement_days"], sales["days_taken"], sales["use"]) == (5, 2, 0.4)
+    assert (sales["entitlement_days"], sales["days_taken"], sales["use"]) == (2, 2, 1.0)
     # Across a turn of the year each year's entitlement counts once more.
     two_years = dashboard(
         runner, WorkforceFilter(period_from=date(2024, 12, 1), period_until=date(2025, 6, 30))
     )["annual_leave"]
-    # On 31 December 2024: Boss 5 + 4.997 years: 5 days; Dan 2.997: 5; Cai 3.997: 5;
-    # Ann 0.5 + 183/365 = 1.001: 5 (Ben not yet hired) = 20; plus 2025's 25 = 45.
-    assert two_years["entitlement_days"] == 45
+    # 2024: Boss 4 + 5 years on 1 January, 10 only from 1 January 2025: 5; Dan 5; Cai 5;
+    # Ann reaches one year on 31 December 2024 (1 day / 365 x 5: 0) = 15; plus 22.
+    assert two_years["entitlement_days"] == 37
 
 
 def test_an_empty_store_answers_zeros_not_errors(runner: ProjectionRunner) -> None:
@@ -594,8 +603,8 @@ def test_the_demo_company_reads_sensibly(services: Services, runner: ProjectionR
     assert last_year["finalized"] == last_year["started"] > 10
     assert sum(last_year["rating_distribution"].values()) == last_year["finalized"]
     assert 0 < last_year["completion_of_headcount"] < 1  # the general manager has no appraisal
-    (plan,) = board["appraisals"]["improvement_plans_outstanding"]  # cs-1's
-    assert (plan["cycle"], plan["rating"], plan["department"]) == ("2025", 2, "customer_service")
+    # Ratings below 3 are finalized with their improvement plans: none outstanding.
+    assert board["appraisals"]["improvement_plans_outstanding"] == []
     assert board["appraisals"]["by_cycle"]["2026"]["finalized"] == 0
     assert Decimal(board["training"]["hours"]) > 0
     assert board["annual_leave"]["days_taken"] > 0

@@ -105,6 +105,25 @@ class WorkforceAnnualLeaveOut(ReadOut):
     days_pending: int = Field(description="Awaiting approval")
 
 
+class WorkforceProbationOverdueOut(ReadOut):
+    employee_id: UUID
+    name: str
+    department: Department
+    manager_id: UUID | None
+    hire_date: DayText
+    probation_end: DayText
+    days_overdue: int
+
+
+class WorkforceProbationOut(ReadOut):
+    """Probations past their end date (劳动合同法 Art. 19) without a confirmation."""
+
+    overdue: int
+    overdue_list: list[WorkforceProbationOverdueOut] = Field(
+        description="Oldest end first: who hr must confirm (or part with)"
+    )
+
+
 class WorkforceDashboardOut(ReadOut):
     as_of: DayText
     period: WorkforcePeriodOut
@@ -115,6 +134,7 @@ class WorkforceDashboardOut(ReadOut):
     appraisals: WorkforceAppraisalsOut
     training: WorkforceTrainingOut
     annual_leave: WorkforceAnnualLeaveOut
+    probation: WorkforceProbationOut
     processed: Processed
 
 
@@ -130,6 +150,10 @@ class EmployeeListItemOut(ReadOut):
     confirmed_on: DayText | None
     separated_on: DayText | None
     prior_service_years: str = Field(description="Service before hire, in years (decimal)")
+    probation_end: DayText = Field(
+        description="Probation's last day (劳动合同法 Art. 19); with status hired after it, "
+        "the confirmation is overdue"
+    )
 
 
 class EmployeePageOut(ReadPageOut):
