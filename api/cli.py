@@ -6,6 +6,7 @@ import argparse
 import socket
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -134,7 +135,8 @@ def _run_projections(args: argparse.Namespace) -> int:
     from projections.runner import ProjectionRunner
 
     settings = Settings()
-    store = settings.store()
+    # One runner thread uses one connection at a time: a pool of one, and a spare.
+    store = replace(settings.store("opsledger-projections"), pool_size=1, max_overflow=1)
     print(f"opsledger: store = {store.describe()}", file=sys.stderr)
     services = Services.open(store)
     runner = ProjectionRunner(
@@ -174,7 +176,7 @@ def _rebuild_projections(args: argparse.Namespace) -> int:
     from projections.catalog import all_projections
     from projections.runner import ProjectionRunner
 
-    store = Settings().store()
+    store = Settings().store("opsledger-rebuild")
     services = Services.open(store)
     runner = ProjectionRunner(services, store, all_projections(services))
     try:

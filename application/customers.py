@@ -7,6 +7,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.postgres import PostgresFactory
 
 from application.base import SNAPSHOT_INTERVAL, OpsApplication, command
 from application.context import CommandContext, CommandResult
@@ -21,7 +22,7 @@ class Customers(OpsApplication):
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
-        postgres = self.factory.__class__.__module__.endswith("postgres")
+        postgres = isinstance(self.factory, PostgresFactory)
         self.personal_keys = PersonalDataKeys(
             self.factory.datastore,  # type: ignore[attr-defined]
             postgres=postgres,

@@ -9,6 +9,7 @@ from application.budgets import Budgets
 from application.complaints import Complaints
 from application.customers import Customers
 from application.employees import Employees
+from application.idempotency import KeyClaims
 from application.risks import Risks
 from application.store import StoreConfig
 
@@ -21,6 +22,7 @@ class Services:
     employees: Employees
     budgets: Budgets
     store_kind: str
+    key_claims: KeyClaims
 
     @classmethod
     def open(cls, config: StoreConfig) -> Services:
@@ -30,6 +32,10 @@ class Services:
         employees = Employees(env=config.app_env(Employees.name))
         budgets = Budgets(env=config.app_env(Budgets.name))
         kind = "postgresql" if config.postgres else "sqlite"
+        claims = KeyClaims(
+            customers.factory.datastore if config.postgres else None,  # type: ignore[attr-defined]
+            None if config.postgres else str(config.sqlite_path("idempotency")),
+        )
         services = cls(
             customers=customers,
             complaints=complaints,
@@ -37,9 +43,11 @@ class Services:
             employees=employees,
             budgets=budgets,
             store_kind=kind,
+            key_claims=claims,
         )
         for app in services.all():
             app.idempotency_peers = [peer for peer in services.all() if peer is not app]
+            app.key_claims = claims
         return services
 
     def all(self) -> tuple[OpsApplication, ...]:
@@ -48,3 +56,4 @@ class Services:
     def close(self) -> None:
         for app in self.all():
             app.close()
+        self.key_claims.close()
