@@ -130,11 +130,13 @@ def _run_projections(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from api.logs import configure_logging
     from application.services import Services
     from projections.catalog import all_projections
     from projections.runner import ProjectionRunner
 
     settings = Settings()
+    configure_logging(settings.log_level)
     # One runner thread uses one connection at a time: a pool of one, and a spare.
     store = replace(settings.store("opsledger-projections"), pool_size=1, max_overflow=1)
     print(f"opsledger: store = {store.describe()}", file=sys.stderr)

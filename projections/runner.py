@@ -349,8 +349,12 @@ class ProjectionRunner:
     def _take_turn(self, projection: Projection, heads: dict[str, int] | None = None) -> int:
         """Catch one projection up if this runner is the hot one for it, unless a
         rebuild is switching it right now."""
-        if not self.hot[projection.name].acquire(blocking=False):
+        hot = self.hot[projection.name]
+        was_hot = hot.held
+        if not hot.acquire(blocking=False):
             return 0
+        if not was_hot:
+            log.info("%s: this runner works on it now (hot)", projection.name)
         lock = self.locks[projection.name]
         if not lock.acquire(blocking=False):
             return 0

@@ -49,6 +49,7 @@ pytestmark = pytest.mark.e2e
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 API_BUDGET, WORKER_BUDGET = 10, 5
+HOT = "this runner works on it now"
 OUTAGE_BOUND = 6.0
 """Seconds within which any request answers while the database is down (pool timeout 1 s)."""
 
@@ -400,6 +401,8 @@ def test_a_cold_projection_worker_takes_over_when_the_hot_one_is_killed(
             register_directly(services, email=f"hot-{n}@example.cn")
         registered += 5
         wait_until_projected(10)
+        assert HOT in (tmp_path / "a.log").read_text()
+        assert HOT not in (tmp_path / "b.log").read_text()  # cold while the first one lives
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait(timeout=10)
         for n in range(5):
@@ -408,6 +411,7 @@ def test_a_cold_projection_worker_takes_over_when_the_hot_one_is_killed(
         started = time.monotonic()
         wait_until_projected(10)
         assert time.monotonic() - started < 10
+        assert HOT in (tmp_path / "b.log").read_text()
         assert cluster.connections("opsledger-projections", "hotcold") <= WORKER_BUDGET
     finally:
         for worker in workers:
