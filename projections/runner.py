@@ -250,6 +250,7 @@ class ProjectionRunner:
     def run_forever(self, stop: threading.Event) -> None:
         """Catch up, then keep catching up as events arrive, until ``stop`` is set."""
         self._stop = stop
+        self._try_hot()
         self._start_listener()
         try:
             self._run()
@@ -300,7 +301,19 @@ class ProjectionRunner:
 
     # Running in the background.
 
+    def _try_hot(self) -> None:
+        """Take over the projections nobody works on now, before the first round (so that
+        /ready knows at once); the rounds try again for the others."""
+        for name, lock in self.hot.items():
+            try:
+                if not lock.held and lock.acquire(blocking=False):
+                    log.info("%s: this runner works on it now (hot)", name)
+            except Exception:  # the store is down: the rounds retry
+                log.warning("projection runner: cannot take the projection locks yet")
+                return
+
     def start(self) -> None:
+        self._try_hot()
         self._start_listener()
         self._thread = threading.Thread(target=self._run, name="projections", daemon=True)
         self._thread.start()
