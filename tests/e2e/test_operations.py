@@ -415,6 +415,20 @@ def test_a_cold_projection_worker_takes_over_when_the_hot_one_is_killed(
         wait_until_projected(10)
         assert time.monotonic() - started < 10
         assert HOT in (tmp_path / "b.log").read_text()
+
+        # A rebuild beside the hot worker: it switches in, and the worker goes on after it.
+        rebuilt = subprocess.run(
+            [OPSLEDGER, "projections", "rebuild", "customers_view"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        register_directly(services, email="after-rebuild@example.cn")
+        registered += 1
+        wait_until_projected(10)
         assert cluster.connections("opsledger-projections", "hotcold") <= WORKER_BUDGET
     finally:
         for worker in workers:
