@@ -322,6 +322,10 @@ class ProjectionRunner:
         while not self._stop.is_set():
             # Cleared before catching up: a wake-up meanwhile is not lost.
             self._wake.clear()
+            if not self.is_hot():
+                # Cold, or the lock connection was lost (a database restart): take back
+                # the projections nobody works on, also those with nothing to apply.
+                self._try_hot()
             try:
                 heads = self._heads()
                 applied = sum(self._take_turn(p, heads) for p in self._behind(heads))
