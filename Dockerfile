@@ -18,6 +18,7 @@ RUN pip install --constraint requirements.lock . && useradd --system --home /app
 USER opsledger
 
 EXPOSE 8000
-HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
-  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health').status != 200)"
+# Ready: the store answers and every projection has a runner (here or in a worker).
+HEALTHCHECK --interval=10s --timeout=5s --retries=3 --start-period=30s \
+  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/ready', timeout=4).status != 200)"
 CMD ["opsledger", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

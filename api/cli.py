@@ -7,6 +7,7 @@ import logging
 import socket
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -209,6 +210,7 @@ def _run_projections(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from api.logs import configure_logging
     from application.services import Services
     from projections.catalog import all_projections
     from projections.delivery import WebhookWorker
@@ -216,7 +218,9 @@ def _run_projections(args: argparse.Namespace) -> int:
     from projections.scheduler import DeadlineScheduler
 
     settings = Settings()
-    store = settings.store()
+    configure_logging(settings.log_level)
+    # One runner thread uses one connection at a time: a pool of one, and a spare.
+    store = replace(settings.store("opsledger-projections"), pool_size=1, max_overflow=1)
     print(f"opsledger: store = {store.describe()}", file=sys.stderr)
     services = Services.open(store)
     runner = ProjectionRunner(
@@ -270,7 +274,7 @@ def _rebuild_projections(args: argparse.Namespace) -> int:
     from projections.catalog import all_projections
     from projections.runner import ProjectionRunner
 
-    store = Settings().store()
+    store = Settings().store("opsledger-rebuild")
     print(f"opsledger: store = {store.describe()}", file=sys.stderr)
     services = Services.open(store)
     runner = ProjectionRunner(services, store, all_projections(services))

@@ -49,8 +49,8 @@ opsledger runs a company's operations policy as commands and immutable events.
 
 Commands answer `{"id", "version", "position"}` with an `ETag`; send `If-Match`
 to guard against concurrent changes and `Idempotency-Key` to retry safely.
-Errors are `application/problem+json`. Every path but `/health`, `/docs` and
-`/openapi.json` needs `Authorization: Bearer <token>`.
+Errors are `application/problem+json`. Every path but `/health`, `/ready`, `/docs`
+and `/openapi.json` needs `Authorization: Bearer <token>`.
 """
 
 
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_format)
     settings.warn_unknown_variables()
-    store = settings.store()
+    store = settings.store("opsledger-api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

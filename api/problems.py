@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +21,7 @@ from application.errors import (
     ReferencedAggregateNotFound,
     VersionMismatch,
 )
+from application.store import StoreUnavailable
 from domain.errors import DomainError, InvalidValue, NotPermitted, RuleViolation
 
 log = logging.getLogger("opsledger.api")
@@ -36,6 +39,19 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (NotPermitted, 403),
     (RuleViolation, 409),
 )
+
+# Errors that mean the store did not answer (down, unreachable, too slow), wherever
+# they come from: eventsourcing's recorders, the token store's own pool, psycopg
+# itself (its PoolTimeout is an OperationalError), or SQLite ("database is locked").
+STORE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    StoreUnavailable,
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+)
+RETRY_AFTER_SECONDS = 2
 
 HTTP_SLUGS = {
     400: "malformed-request",
@@ -162,7 +178,7 @@ def _store_unavailable(_: Request, error: Exception) -> JSONResponse:
         "store-unavailable",
         "The event store is unavailable",
         "the event store could not be reached; retry shortly",
-        headers={"Retry-After": "2"},
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 
@@ -172,5 +188,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for error_type in (OperationalError, InterfaceError):
+    for error_type in STORE_UNAVAILABLE:
         app.add_exception_handler(error_type, _store_unavailable)

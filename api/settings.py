@@ -30,9 +30,15 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     """Where the embedded SQLite files live."""
     pool_size: int = 2
-    """PostgreSQL connections kept open per aggregate type and worker."""
-    max_overflow: int = 8
-    """Further connections per aggregate type and worker opened under load."""
+    """PostgreSQL connections of the one shared pool each process keeps open."""
+    max_overflow: int = 4
+    """Further connections that pool opens under load, per process."""
+    pool_timeout: float = 3.0
+    """Seconds a request waits for a PostgreSQL connection; then 503 store-unavailable."""
+    connect_timeout: float = 3.0
+    """Seconds to open one PostgreSQL connection."""
+    statement_timeout: float = 10.0
+    """Seconds one PostgreSQL statement may run (0: no limit); then 503."""
     aggregate_cache: int = 1000
     """Aggregates kept in memory per aggregate type and worker (0: none)."""
     run_projections: bool = True
@@ -112,11 +118,16 @@ class Settings(BaseSettings):
             signer, every_events=self.checkpoint_every_events, minutes=self.checkpoint_minutes
         )
 
-    def store(self) -> StoreConfig:
+    def store(self, application_name: str = "opsledger") -> StoreConfig:
+        """The store, for a process that PostgreSQL lists as ``application_name``."""
         return StoreConfig(
             database_url=self.database_url or None,
             data_dir=self.data_dir,
             pool_size=self.pool_size,
             max_overflow=self.max_overflow,
             aggregate_cache=self.aggregate_cache,
+            pool_timeout=self.pool_timeout,
+            connect_timeout=self.connect_timeout,
+            statement_timeout=self.statement_timeout,
+            application_name=application_name,
         )

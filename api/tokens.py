@@ -86,7 +86,7 @@ class TokenStore:
             config.data_dir.mkdir(parents=True, exist_ok=True)
             self._sqlite_path = config.sqlite_path("auth")
         else:
-            self._pool = ConnectionPool(pg.conninfo(), min_size=1, max_size=4, timeout=5, open=True)
+            self._pool = config.small_pool(max_size=2)
         self._used: dict[str, datetime] = {}
         self._execute(
             "CREATE TABLE IF NOT EXISTS opsledger_tokens ("

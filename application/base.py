@@ -21,7 +21,7 @@ from application.errors import (
     IdempotencyKeyReused,
     VersionMismatch,
 )
-from application.idempotency import IdempotencyRecord
+from application.idempotency import IdempotencyRecord, KeyClaims
 from application.transcodings import register_domain_transcodings
 from domain.errors import DomainError
 
@@ -124,6 +124,8 @@ class OpsApplication(Application[UUID]):
     clock: Callable[[], datetime] = staticmethod(utcnow)
     idempotency_peers: Sequence[OpsApplication] = ()
     """The other applications, whose idempotency keys a command's key must not reuse."""
+    key_claims: KeyClaims | None = None
+    """Which collection each key went to first (shared by the applications)."""
     on_saved: Callable[[], None] | None = None
     """Called after events are saved: lets an in-process projection runner catch up at once."""
 
@@ -291,7 +293,17 @@ class OpsApplication(Application[UUID]):
         return f"{self.name}:{notification_id}"
 
     def _check_key_unused_elsewhere(self, principal: str, key: str) -> None:
-        """A key belongs to one request, whichever collection it went to first."""
+        """A key belongs to one request, whichever collection it went to first: the
+        first collection to claim it owns it, also against a twin sent at once."""
+        if self.key_claims is not None:
+            owner, claimed = self.key_claims.claim(principal, key, self.name)
+            if owner != self.name:
+                raise IdempotencyKeyReused(
+                    f"Idempotency-Key {key!r} was used for a request to /{owner}"
+                )
+            if not claimed:
+                return
+        # A new claim: the key may still be one remembered before claims were kept.
         for peer in self.idempotency_peers:
             if peer.recorder.select_idempotency(principal, key) is not None:  # type: ignore[attr-defined]
                 raise IdempotencyKeyReused(

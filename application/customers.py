@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import get_topic
 
 from application.base import SNAPSHOT_INTERVAL, OpsApplication, command
@@ -44,7 +45,7 @@ class Customers(OpsApplication):
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
-        postgres = self.factory.__class__.__module__.endswith("postgres")
+        postgres = isinstance(self.factory, PostgresFactory)
         self.personal_keys = PersonalDataKeys(
             self.factory.datastore,  # type: ignore[attr-defined]
             postgres=postgres,

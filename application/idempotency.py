@@ -8,6 +8,8 @@ both are committed or neither is, so a retry can never write twice.
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,3 +139,80 @@ class PostgresIdempotentRecorder(PostgresApplicationRecorder):
             curs.execute(statement, (scope, key))
             row = curs.fetchone()
         return None if row is None else _record(row, row["notification_id"])
+
+
+class KeyClaims:
+    """Which collection each principal's Idempotency-Key went to first.
+
+    A key is claimed, in a transaction of its own, before the command runs: the
+    first collection to claim it owns it, and the same key sent to another
+    collection is refused, also when both arrive at once (the claims table's
+    primary key decides). Per-collection key tables could not decide that: on
+    SQLite each collection is a file of its own, and on PostgreSQL two
+    transactions on two tables do not see each other's uncommitted keys.
+    The claims live beside the logs: a table on PostgreSQL, ``idempotency.sqlite``.
+    """
+
+    def __init__(self, datastore: Any | None, sqlite_path: str | None) -> None:
+        self.datastore = datastore
+        self.sqlite_path = sqlite_path
+        self._local = threading.local()
+        self._execute_ddl()
+
+    def _execute_ddl(self) -> None:
+        ddl = (
+            "CREATE TABLE IF NOT EXISTS opsledger_idempotency_claims ("
+            "scope TEXT NOT NULL, key TEXT NOT NULL, collection TEXT NOT NULL, "
+            "PRIMARY KEY (scope, key))"
+        )
+        if self.datastore is not None:
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute(ddl)
+        else:
+            with self._sqlite() as db:
+                db.execute(ddl)
+
+    def _sqlite(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            assert self.sqlite_path is not None
+            db = sqlite3.connect(self.sqlite_path, timeout=10)
+            db.execute("PRAGMA journal_mode=WAL")
+            self._local.db = db
+        return db
+
+    def claim(self, scope: str, key: str, collection: str) -> tuple[str, bool]:
+        """The collection that owns the key, and whether this call claimed it."""
+        if self.datastore is not None:
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute(
+                    "INSERT INTO opsledger_idempotency_claims VALUES (%s, %s, %s) "
+                    "ON CONFLICT DO NOTHING RETURNING collection",
+                    (scope, key, collection),
+                )
+                if curs.fetchone() is not None:
+                    return collection, True
+                curs.execute(
+                    "SELECT collection FROM opsledger_idempotency_claims "
+                    "WHERE scope = %s AND key = %s",
+                    (scope, key),
+                )
+                row = curs.fetchone()
+                return str(row["collection"]), False
+        with self._sqlite() as db:
+            inserted = db.execute(
+                "INSERT OR IGNORE INTO opsledger_idempotency_claims VALUES (?, ?, ?)",
+                (scope, key, collection),
+            ).rowcount
+            if inserted:
+                return collection, True
+            row = db.execute(
+                "SELECT collection FROM opsledger_idempotency_claims WHERE scope = ? AND key = ?",
+                (scope, key),
+            ).fetchone()
+            return str(row[0]), False
+
+    def close(self) -> None:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()

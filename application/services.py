@@ -10,6 +10,7 @@ from application.budgets import Budgets
 from application.complaints import Complaints
 from application.customers import Customers
 from application.employees import Employees
+from application.idempotency import KeyClaims
 from application.risks import Risks
 from application.store import StoreConfig
 from application.webhooks import Webhooks
@@ -26,6 +27,7 @@ class Services:
     alerts: Alerts
     webhooks: Webhooks
     store_kind: str
+    key_claims: KeyClaims
 
     @classmethod
     def open(cls, config: StoreConfig) -> Services:
@@ -38,6 +40,10 @@ class Services:
         alerts = Alerts(env=config.app_env(Alerts.name))
         webhooks = Webhooks(env=config.app_env(Webhooks.name))
         kind = "postgresql" if config.postgres else "sqlite"
+        claims = KeyClaims(
+            customers.factory.datastore if config.postgres else None,  # type: ignore[attr-defined]
+            None if config.postgres else str(config.sqlite_path("idempotency")),
+        )
         services = cls(
             customers=customers,
             complaints=complaints,
@@ -47,6 +53,7 @@ class Services:
             alerts=alerts,
             webhooks=webhooks,
             store_kind=kind,
+            key_claims=claims,
         )
         webhooks.know_aggregates(
             aggregate
@@ -57,6 +64,7 @@ class Services:
         webhooks.alert_kinds = frozenset(RECIPIENTS)
         for app in services.all():
             app.idempotency_peers = [peer for peer in services.all() if peer is not app]
+            app.key_claims = claims
         return services
 
     def all(self) -> tuple[OpsApplication, ...]:
@@ -73,3 +81,4 @@ class Services:
     def close(self) -> None:
         for app in self.all():
             app.close()
+        self.key_claims.close()

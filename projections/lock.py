@@ -1,50 +1,103 @@
 """One runner per projection at a time, across processes and machines.
 
-Exactly-once does not depend on it — the tracking positions do that — but it
-keeps several server workers from doing the same work (and, on SQLite, from
-tripping over each other's writes), and lets a rebuild shut the others out.
+Exactly-once does not depend on these locks — the tracking positions do that —
+but they keep several runners from doing the same work (and, on SQLite, from
+tripping over each other's writes), and let a rebuild shut the others out.
+
+Two locks per projection:
+
+- the *hot* lock, held for as long as a runner lives: the runner holding it is
+  the one that works, the others wait cold and try again every second. A hot
+  runner killed by any means (kill -9 included) loses it with its connection
+  (PostgreSQL advisory locks end with their session) or its file (flock), and a
+  cold one takes over;
+- the *turn* lock, held while a page is applied: a rebuild takes it to switch
+  the rebuilt tables in, and the hot runner waits for that turn.
+
+On PostgreSQL all the locks of one runner share one connection (a
+``LockSession``): a process holds one connection for its locks, not one per lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import threading
 from pathlib import Path
 from typing import IO, Any
 
 import psycopg
 
-from application.store import StoreConfig
+from application.store import StoreConfig, StoreUnavailable
+
+
+class LockSession:
+    """The connection that holds a runner's PostgreSQL advisory locks.
+
+    If the connection is lost, so are its locks: ``generation`` counts connections,
+    and a lock taken on an earlier one is no longer held.
+    """
+
+    def __init__(self, config: StoreConfig) -> None:
+        self.config = config
+        self.generation = 0
+        self._conn: psycopg.Connection[Any] | None = None
+        self._mutex = threading.Lock()
+
+    def execute(self, statement: str, key: str) -> tuple[bool, int]:
+        """Run a one-value lock statement; (its answer, the connection's generation)."""
+        with self._mutex:
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._conn = self.config.connect()
+                    self.generation += 1
+                row = self._conn.execute(statement, (key,)).fetchone()
+            except psycopg.Error as error:
+                self._drop()
+                raise StoreUnavailable(f"projection locks: {error}") from error
+            return bool(row and row[0]), self.generation
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+        self._conn = None
+
+    def close(self) -> None:
+        with self._mutex:
+            self._drop()
 
 
 class ProjectionLock:
-    def __init__(self, config: StoreConfig, name: str) -> None:
+    def __init__(self, config: StoreConfig, name: str, session: LockSession | None = None) -> None:
         self.config = config
         self.key = f"opsledger:{name}"
         self.path = Path(config.data_dir) / f"{name}.lock"
-        self._conn: psycopg.Connection[Any] | None = None
+        self._own_session = session is None and config.postgres is not None
+        self.session = session or (LockSession(config) if config.postgres is not None else None)
+        self._generation = -1
         self._file: IO[str] | None = None
-        self.held = False
+        self._held = False
+
+    @property
+    def held(self) -> bool:
+        if self.session is not None and self.session.generation != self._generation:
+            return False  # taken on a connection that is gone, with the lock
+        return self._held
 
     def acquire(self, *, blocking: bool) -> bool:
         if self.held:
             return True
-        if self.config.postgres is not None:
-            self.held = self._acquire_postgres(blocking)
+        if self.session is not None:
+            statement = (
+                "SELECT pg_advisory_lock(hashtext(%s)) IS NOT NULL"
+                if blocking
+                else "SELECT pg_try_advisory_lock(hashtext(%s))"
+            )
+            self._held, self._generation = self.session.execute(statement, self.key)
         else:
-            self.held = self._acquire_file(blocking)
-        return self.held
-
-    def _acquire_postgres(self, blocking: bool) -> bool:
-        if self._conn is None or self._conn.closed:
-            pg = self.config.postgres
-            assert pg is not None
-            self._conn = psycopg.connect(pg.conninfo(), autocommit=True)
-        if blocking:
-            self._conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (self.key,))
-            return True
-        row = self._conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (self.key,))
-        result = row.fetchone()
-        return bool(result and result[0])
+            self._held = self._acquire_file(blocking)
+        return self._held
 
     def _acquire_file(self, blocking: bool) -> bool:
         if self._file is None:
@@ -56,18 +109,31 @@ class ProjectionLock:
             return False
         return True
 
+    def taken_elsewhere(self) -> bool:
+        """Whether another runner holds this lock right now (a probe: taken and given back)."""
+        if self.held:
+            return False
+        if not self.acquire(blocking=False):
+            return True
+        self.release()
+        return False
+
     def release(self) -> None:
         if not self.held:
+            self._held = False
             return
-        self.held = False
-        if self._conn is not None and not self._conn.closed:
-            self._conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (self.key,))
+        self._held = False
+        if self.session is not None:
+            # If the connection is gone, the lock went with it.
+            with contextlib.suppress(StoreUnavailable):
+                self.session.execute("SELECT pg_advisory_unlock(hashtext(%s))", self.key)
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
 
     def close(self) -> None:
         self.release()
-        if self._conn is not None:
-            self._conn.close()
+        if self._own_session and self.session is not None:
+            self.session.close()
         if self._file is not None:
             self._file.close()
+            self._file = None

@@ -19,7 +19,7 @@ from application.base import OpsApplication
 from application.services import Services
 from application.store import StoreConfig
 from projections.checkpoints import Checkpoint, Checkpointer, CheckpointStore, take_checkpoints
-from projections.lock import ProjectionLock
+from projections.lock import LockSession, ProjectionLock
 from projections.projection import Delivery, Projection
 from projections.signing import Signer
 from projections.store import REBUILD, ReadCursor, ReadModelStore, discard_shadow
@@ -32,6 +32,8 @@ IDLE_WAIT = 0.2
 POSTGRES_IDLE_WAIT = 5.0
 """Seconds between polls on PostgreSQL, a fallback: NOTIFY wakes the runner."""
 LISTEN_RETRY = 1.0
+COLD_RETRY = 1.0
+"""Seconds between a cold runner's attempts to take over the projections."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,20 @@ class ProjectionRunner:
         self.apps = {app.name: app for app in services.all()}
         self.projections = list(projections)
         self.stores = {p.name: ReadModelStore(config, p.name) for p in self.projections}
-        self.locks = {p.name: ProjectionLock(config, p.name) for p in self.projections}
+        # One connection holds all of this runner's locks (PostgreSQL), opened when first used.
+        self.lock_session = LockSession(config) if config.postgres is not None else None
+        self.locks = {
+            p.name: ProjectionLock(config, p.name, self.lock_session) for p in self.projections
+        }
+        self.hot = {
+            p.name: ProjectionLock(config, f"{p.name}.hot", self.lock_session)
+            for p in self.projections
+        }
+        """Held while this runner is the one that works on a projection (hot/cold)."""
+        self._probes = {
+            p.name: ProjectionLock(config, f"{p.name}.hot", self.lock_session)
+            for p in self.projections
+        }
         for projection in self.projections:
             self.stores[projection.name].create_tables(projection.tables)
         self.checkpoints = CheckpointStore(config)
@@ -198,9 +213,11 @@ class ProjectionRunner:
         """
         projection = self.projection(name)
         live = self.stores[name]
-        # Locks of our own: this runner's may be held by its background thread.
-        one_rebuild = ProjectionLock(self.config, f"{name}.rebuild")
-        lock = ProjectionLock(self.config, name)
+        # Locks of our own (on a connection of their own): this runner's may be held
+        # by its background thread.
+        session = LockSession(self.config) if self.config.postgres is not None else None
+        one_rebuild = ProjectionLock(self.config, f"{name}.rebuild", session)
+        lock = ProjectionLock(self.config, name, session)
         one_rebuild.acquire(blocking=True)
         try:
             discard_shadow(self.config, name)  # whatever a crashed rebuild left
@@ -228,6 +245,8 @@ class ProjectionRunner:
         finally:
             lock.close()
             one_rebuild.close()
+            if session is not None:
+                session.close()
         self._wake.set()  # events that arrived during the switch: apply them now
         return applied
 
@@ -240,6 +259,7 @@ class ProjectionRunner:
     def run_forever(self, stop: threading.Event) -> None:
         """Catch up, then keep catching up as events arrive, until ``stop`` is set."""
         self._stop = stop
+        self._try_hot()
         self._start_listener()
         try:
             self._run()
@@ -281,6 +301,18 @@ class ProjectionRunner:
                 )
         return lags
 
+    def running(self) -> dict[str, bool]:
+        """Whether some runner works on each projection: this one (its thread alive and
+        the projection hot here), or another one that holds its hot lock."""
+        alive = self._thread is not None and self._thread.is_alive()
+        return {
+            name: (alive and self.hot[name].held) or self._probes[name].taken_elsewhere()
+            for name in self.hot
+        }
+
+    def is_hot(self) -> bool:
+        return all(lock.held for lock in self.hot.values())
+
     def reached(self, projection: str, log_name: str, position: int) -> bool:
         return self.stores[projection].position(log_name) >= position
 
@@ -295,7 +327,19 @@ class ProjectionRunner:
 
     # Running in the background.
 
+    def _try_hot(self) -> None:
+        """Take over the projections nobody works on now, before the first round (so that
+        /ready knows at once); the rounds try again for the others."""
+        for name, lock in self.hot.items():
+            try:
+                if not lock.held and lock.acquire(blocking=False):
+                    log.info("%s: this runner works on it now (hot)", name)
+            except Exception:  # the store is down: the rounds retry
+                log.warning("projection runner: cannot take the projection locks yet")
+                return
+
     def start(self) -> None:
+        self._try_hot()
         self._start_listener()
         self._thread = threading.Thread(target=self._run, name="projections", daemon=True)
         self._thread.start()
@@ -304,6 +348,10 @@ class ProjectionRunner:
         while not self._stop.is_set():
             # Cleared before catching up: a wake-up meanwhile is not lost.
             self._wake.clear()
+            if not self.is_hot():
+                # Cold, or the lock connection was lost (a database restart): take back
+                # the projections nobody works on, also those with nothing to apply.
+                self._try_hot()
             try:
                 heads = self._heads()
                 applied = sum(self._take_turn(p, heads) for p in self._behind(heads))
@@ -312,7 +360,9 @@ class ProjectionRunner:
                 applied = 0
             self._tick_checkpoints(applied)
             if not applied:
-                self._wake.wait(self.poll_interval)
+                # A cold runner tries to take over every second, whatever the poll interval.
+                cold = not self.is_hot()
+                self._wake.wait(min(self.poll_interval, COLD_RETRY) if cold else self.poll_interval)
 
     def _tick_checkpoints(self, applied: int) -> None:
         if self.checkpointer is None:
@@ -340,7 +390,14 @@ class ProjectionRunner:
         ]
 
     def _take_turn(self, projection: Projection, heads: dict[str, int] | None = None) -> int:
-        """Catch one projection up, unless another runner is at it right now."""
+        """Catch one projection up if this runner is the hot one for it, unless a
+        rebuild is switching it right now."""
+        hot = self.hot[projection.name]
+        was_hot = hot.held
+        if not hot.acquire(blocking=False):
+            return 0
+        if not was_hot:
+            log.info("%s: this runner works on it now (hot)", projection.name)
         lock = self.locks[projection.name]
         if not lock.acquire(blocking=False):
             return 0
@@ -375,11 +432,9 @@ class ProjectionRunner:
         notification arrives once they are committed. If the connection fails,
         the runner polls until it is back.
         """
-        pg = self.config.postgres
-        assert pg is not None
         while not self._stop.is_set():
             try:
-                with psycopg.connect(pg.conninfo(), autocommit=True, connect_timeout=5) as conn:
+                with self.config.connect() as conn:
                     for channel in self._channels():
                         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                     self.listening.set()
@@ -410,5 +465,7 @@ class ProjectionRunner:
         for store in self.stores.values():
             store.close()
         self.checkpoints.close()
-        for lock in self.locks.values():
+        for lock in (*self.locks.values(), *self.hot.values(), *self._probes.values()):
             lock.close()
+        if self.lock_session is not None:
+            self.lock_session.close()

@@ -23,7 +23,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg import sql
@@ -76,7 +75,7 @@ def discard_shadow(config: StoreConfig, name: str, beside: str = REBUILD) -> Non
         for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             leftover.unlink(missing_ok=True)
         return
-    with psycopg.connect(pg.conninfo(), autocommit=True) as conn:
+    with config.connect() as conn:
         conn.execute(
             sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
                 sql.Identifier(shadow_schema(name, beside))
@@ -93,8 +92,11 @@ class ReadModelStore:
         self.name = name
         self.beside = beside
         self.postgres = config.postgres is not None
-        # A read model needs few connections: one runner writes, readers come and go.
-        env = replace(config, pool_size=1, max_overflow=4).app_env(name)
+        # Live read models share the process's pool; a rebuild's shadow store (another
+        # schema, so another datastore) gets one connection and one spare.
+        if beside is not None:
+            config = replace(config, pool_size=1, max_overflow=1)
+        env = config.app_env(name)
         env.pop("APPLICATION_RECORDER_TOPIC", None)
         # Statements run first in each transaction (the shadow's tables are unqualified).
         self._prelude: tuple[str, ...] = ()
@@ -110,9 +112,7 @@ class ReadModelStore:
         self.datastore: Any = self.factory.datastore  # type: ignore[attr-defined]
 
     def _create_schema(self, schema: str) -> None:
-        pg = self.config.postgres
-        assert pg is not None
-        with psycopg.connect(pg.conninfo(), autocommit=True) as conn:
+        with self.config.connect() as conn:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
     @contextmanager

@@ -67,12 +67,13 @@ class ScrapeTime(Collector):
 
 
 def pools_of(services: Services, tokens: Any) -> dict[str, Any]:
-    """The psycopg pools this process holds, by name (none on SQLite)."""
+    """The psycopg pools this process holds, by name (none on SQLite): the event store's
+    one pool, which every application shares, is ``events``."""
     pools: dict[str, Any] = {}
     for app in services.all():
         pool = getattr(getattr(app.recorder, "datastore", None), "pool", None)
-        if pool is not None and hasattr(pool, "get_stats"):
-            pools[app.name] = pool
+        if pool is not None and hasattr(pool, "get_stats") and pool not in pools.values():
+            pools["events" if not pools else app.name] = pool
     token_pool = getattr(tokens, "_pool", None)
     if token_pool is not None:
         pools["tokens"] = token_pool

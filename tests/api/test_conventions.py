@@ -30,7 +30,7 @@ from tests.api.support import (
 # The tests make aggregates of their own: one store and app for the module.
 pytestmark = pytest.mark.shared_app
 
-PUBLIC_PATHS = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+PUBLIC_PATHS = {"/health", "/ready", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 MIB = 1024 * 1024
 
 

@@ -66,7 +66,7 @@ def test_metrics_count_requests_commands_and_lag(api: Api, client: TestClient) -
 def test_pool_usage_is_measured_on_postgresql(client: TestClient, settings: Settings) -> None:
     text = client.get("/metrics").text
     if settings.database_url:
-        assert sample(text, "opsledger_pool_connections", pool="customers", state="open") >= 1
+        assert sample(text, "opsledger_pool_connections", pool="events", state="open") >= 1
     else:
         assert "opsledger_pool_connections{" not in text
 

@@ -28,3 +28,11 @@ class HealthOut(ReadOut):
     detail: str | Absent = Field(
         default=None, description="Why the store is unreachable (absent when ok)"
     )
+
+
+class ReadyOut(ReadOut):
+    """The store answers and every projection has a runner."""
+
+    status: Literal["ready"]
+    store: str = Field(description="sqlite or postgresql")
+    logs: dict[str, int] = Field(description="Log name -> its last position")
