@@ -26,6 +26,7 @@ from api.routes import (
     risks_reads,
 )
 from api.settings import Settings
+from api.ui import mount as mount_console
 from api.tokens import TokenStore
 from application.services import Services
 from projections.catalog import all_projections
@@ -80,6 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Operation ids are the route functions' names (register_customer, ...),
         # so that generated clients get readable method names.
         generate_unique_id_function=lambda route: route.name,
+        # /docs and /redoc come with the console, their assets served by the app.
+        docs_url=None,
+        redoc_url=None,
     )
     install_problem_handlers(app)
     finish_openapi(app)
@@ -98,4 +102,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit,
     ):
         app.include_router(module.router)
+    mount_console(app)
     return app
