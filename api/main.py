@@ -26,8 +26,8 @@ from api.routes import (
     risks_reads,
 )
 from api.settings import Settings
-from api.ui import mount as mount_console
 from api.tokens import TokenStore
+from api.ui import mount as mount_console
 from application.services import Services
 from projections.catalog import all_projections
 from projections.queries.read_models import ReadModels

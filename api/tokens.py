@@ -129,7 +129,8 @@ class TokenStore:
     def revoke(self, token: str) -> None:
         """``token`` stops working at once (a console session's sign-out)."""
         self._execute(
-            "UPDATE opsledger_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+            "UPDATE opsledger_tokens SET revoked_at = ? "
+            "WHERE token_hash = ? AND revoked_at IS NULL",
             (datetime.now(UTC).isoformat(), _hash(token)),
         )
 

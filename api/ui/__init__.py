@@ -43,11 +43,11 @@ def mount(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> Response:
-        return _docs_page("swagger.html", f"{app.title} – Swagger UI")
+        return _docs_page("swagger.html", f"{app.title} - Swagger UI")
 
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> Response:
-        return _docs_page("redoc.html", f"{app.title} – ReDoc")
+        return _docs_page("redoc.html", f"{app.title} - ReDoc")
 
     @app.get("/", include_in_schema=False)
     def root(request: Request) -> Response:

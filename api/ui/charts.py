@@ -21,7 +21,8 @@ STYLE = Style(
     foreground_strong="#111",
     foreground_subtle="#888",
     colors=("#2f6db5", "#e08a1e", "#3a9a5b", "#c0392b", "#7b5ea7", "#5b8c99", "#b5a22f"),
-    font_family="'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif",
+    font_family="'Noto Sans CJK SC', 'WenQuanYi Zen Hei', 'Noto Sans SC', 'Microsoft YaHei', "
+    "'PingFang SC', sans-serif",
     label_font_size=12,
     major_label_font_size=12,
     legend_font_size=12,

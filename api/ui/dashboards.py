@@ -138,8 +138,14 @@ async def headline(page: Page, name: str, label: str) -> dict[str, Any]:
     elif name == "complaints":
         area["tiles"] = [
             (t("Backlog"), number(d["open"])),
-            (t("SLA attainment") + " · " + t("Resolution"), percent(d["sla_resolution"]["attainment"])),
-            (t("SLA breaches"), number(d["sla_resolution"]["breached"] + d["sla_first_response"]["breached"])),
+            (
+                t("SLA attainment") + " · " + t("Resolution"),
+                percent(d["sla_resolution"]["attainment"]),
+            ),
+            (
+                t("SLA breaches"),
+                number(d["sla_resolution"]["breached"] + d["sla_first_response"]["breached"]),
+            ),
         ]
     elif name == "budgets":
         total = d.get("company", {}).get("spending") or _spending_total(d)
@@ -218,7 +224,11 @@ def customers(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
         ),
         [t("Channel"), *[t(s) for s in STAGES], t("Revenue")],
         [
-            [v(c), *[number(d["by_channel"][c][s]) for s in STAGES], money(d["by_channel"][c]["revenue"])]
+            [
+                v(c),
+                *[number(d["by_channel"][c][s]) for s in STAGES],
+                money(d["by_channel"][c]["revenue"]),
+            ]
             for c in channels
         ],
     )
@@ -266,13 +276,19 @@ def complaints(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]
     ages = list(d["backlog"]["by_age"].items())
     by_status = Chart(
         t("Backlog by status"),
-        charts.bars(t("Backlog by status"), [v(s) for s, _ in statuses], [(t("Count"), [n for _, n in statuses])]),
+        charts.bars(
+            t("Backlog by status"),
+            [v(s) for s, _ in statuses],
+            [(t("Count"), [n for _, n in statuses])],
+        ),
         [t("Status"), t("Count")],
         [[v(s), number(n)] for s, n in statuses],
     )
     by_age = Chart(
         t("Backlog by age"),
-        charts.bars(t("Backlog by age"), [v(a) for a, _ in ages], [(t("Count"), [n for _, n in ages])]),
+        charts.bars(
+            t("Backlog by age"), [v(a) for a, _ in ages], [(t("Count"), [n for _, n in ages])]
+        ),
         [t("Backlog by age"), t("Count")],
         [[v(a), number(n)] for a, n in ages],
     )
@@ -283,8 +299,17 @@ def complaints(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]
             t("SLA attainment"),
             [v(g) for g in groups],
             [
-                (t("First response"), [_f(d["by_channel"][g]["sla_first_response"]["attainment"]) * 100 for g in groups]),
-                (t("Resolution"), [_f(d["by_channel"][g]["sla_resolution"]["attainment"]) * 100 for g in groups]),
+                (
+                    t("First response"),
+                    [
+                        _f(d["by_channel"][g]["sla_first_response"]["attainment"]) * 100
+                        for g in groups
+                    ],
+                ),
+                (
+                    t("Resolution"),
+                    [_f(d["by_channel"][g]["sla_resolution"]["attainment"]) * 100 for g in groups],
+                ),
             ],
             percent=True,
         ),
@@ -294,7 +319,10 @@ def complaints(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]
                 v(g),
                 percent(d["by_channel"][g]["sla_first_response"]["attainment"]),
                 percent(d["by_channel"][g]["sla_resolution"]["attainment"]),
-                number(d["by_channel"][g]["sla_first_response"]["breached"] + d["by_channel"][g]["sla_resolution"]["breached"]),
+                number(
+                    d["by_channel"][g]["sla_first_response"]["breached"]
+                    + d["by_channel"][g]["sla_resolution"]["breached"]
+                ),
             ]
             for g in groups
         ],
@@ -306,12 +334,27 @@ def complaints(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]
             t("Response and resolution times (hours)"),
             [v(c) for c in cats],
             [
-                (t("First response") + " " + t("median"), [_f(d["by_category"][c]["first_response"]["median_hours"]) for c in cats]),
-                (t("Resolution") + " " + t("median"), [_f(d["by_category"][c]["resolution"]["median_hours"]) for c in cats]),
-                (t("Resolution") + " " + t("p90"), [_f(d["by_category"][c]["resolution"]["p90_hours"]) for c in cats]),
+                (
+                    t("First response") + " " + t("median"),
+                    [_f(d["by_category"][c]["first_response"]["median_hours"]) for c in cats],
+                ),
+                (
+                    t("Resolution") + " " + t("median"),
+                    [_f(d["by_category"][c]["resolution"]["median_hours"]) for c in cats],
+                ),
+                (
+                    t("Resolution") + " " + t("p90"),
+                    [_f(d["by_category"][c]["resolution"]["p90_hours"]) for c in cats],
+                ),
             ],
         ),
-        [t("Category"), t("First response") + " " + t("median"), t("First response") + " " + t("p90"), t("Resolution") + " " + t("median"), t("Resolution") + " " + t("p90")],
+        [
+            t("Category"),
+            t("First response") + " " + t("median"),
+            t("First response") + " " + t("p90"),
+            t("Resolution") + " " + t("median"),
+            t("Resolution") + " " + t("p90"),
+        ],
         [
             [
                 v(c),
@@ -326,9 +369,17 @@ def complaints(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]
     pareto_rows = d.get("root_cause_pareto", [])
     pareto = Chart(
         t("Root-cause Pareto"),
-        charts.pareto(t("Root-cause Pareto"), [v(r["root_cause"]) for r in pareto_rows], [r["count"] for r in pareto_rows], t("Count")),
+        charts.pareto(
+            t("Root-cause Pareto"),
+            [v(r["root_cause"]) for r in pareto_rows],
+            [r["count"] for r in pareto_rows],
+            t("Count"),
+        ),
         [t("Root cause"), t("Count"), t("Cumulative share")],
-        [[v(r["root_cause"]), number(r["count"]), percent(r["cumulative_share"])] for r in pareto_rows],
+        [
+            [v(r["root_cause"]), number(r["count"]), percent(r["cumulative_share"])]
+            for r in pareto_rows
+        ],
     )
     return tiles, [
         Section(t("Backlog"), [by_status, by_age]),
@@ -341,7 +392,11 @@ def budgets(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
     t, v = page.t, page.t.value
     spending = _spending_total(d)
     tiles = [
-        (t("Fiscal year"), str(d["fiscal_year"]), f"/ui/lists/budgets?fiscal_year={d['fiscal_year']}"),
+        (
+            t("Fiscal year"),
+            str(d["fiscal_year"]),
+            f"/ui/lists/budgets?fiscal_year={d['fiscal_year']}",
+        ),
         (t("Spending") + " · " + t("Budget"), money(spending.get("budget")), None),
         (t("Spending") + " · " + t("Actual"), money(spending.get("actual")), None),
         (t("Utilisation"), percent(spending.get("utilisation")), None),
@@ -356,11 +411,28 @@ def budgets(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
         charts.bars(
             t("Budget vs actual by department") + " (" + t("Spending") + ")",
             [v(dp) for dp, _ in dept_spend],
-            [(t("Budget"), [_f(s.get("budget")) for _, s in dept_spend]), (t("Actual"), [_f(s.get("actual")) for _, s in dept_spend])],
+            [
+                (t("Budget"), [_f(s.get("budget")) for _, s in dept_spend]),
+                (t("Actual"), [_f(s.get("actual")) for _, s in dept_spend]),
+            ],
         ),
-        [t("Department"), t("Budget"), t("Actual"), t("Variance"), t("Variance %"), t("Utilisation")],
         [
-            [v(dp), money(s.get("budget")), money(s.get("actual")), money(s.get("variance")), number(s.get("variance_percent")), percent(s.get("utilisation"))]
+            t("Department"),
+            t("Budget"),
+            t("Actual"),
+            t("Variance"),
+            t("Variance %"),
+            t("Utilisation"),
+        ],
+        [
+            [
+                v(dp),
+                money(s.get("budget")),
+                money(s.get("actual")),
+                money(s.get("variance")),
+                number(s.get("variance_percent")),
+                percent(s.get("utilisation")),
+            ]
             for dp, s in dept_spend
         ],
     )
@@ -370,11 +442,33 @@ def budgets(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
         charts.bars(
             t("Budget vs actual by category"),
             [v(c) for c, _ in cats],
-            [(t("Budget"), [_f(s.get("budget")) for _, s in cats]), (t("Actual"), [_f(s.get("actual")) for _, s in cats]), (t("Forecast"), [_f(s.get("forecast")) for _, s in cats])],
+            [
+                (t("Budget"), [_f(s.get("budget")) for _, s in cats]),
+                (t("Actual"), [_f(s.get("actual")) for _, s in cats]),
+                (t("Forecast"), [_f(s.get("forecast")) for _, s in cats]),
+            ],
         ),
-        [t("Category"), t("Budget"), t("Actual"), t("Variance"), t("Utilisation"), t("Burn index"), t("Forecast"), t("Open warnings")],
         [
-            [v(c), money(s.get("budget")), money(s.get("actual")), money(s.get("variance")), percent(s.get("utilisation")), number(s.get("burn_index")), money(s.get("forecast")), number(s.get("open_warnings"))]
+            t("Category"),
+            t("Budget"),
+            t("Actual"),
+            t("Variance"),
+            t("Utilisation"),
+            t("Burn index"),
+            t("Forecast"),
+            t("Open warnings"),
+        ],
+        [
+            [
+                v(c),
+                money(s.get("budget")),
+                money(s.get("actual")),
+                money(s.get("variance")),
+                percent(s.get("utilisation")),
+                number(s.get("burn_index")),
+                money(s.get("forecast")),
+                number(s.get("open_warnings")),
+            ]
             for c, s in cats
         ],
     )
@@ -383,7 +477,13 @@ def budgets(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
         charts.bars(
             t("Utilisation") + " · " + t("Elapsed share of the year"),
             [v(dp) for dp, _ in dept_spend],
-            [(t("Utilisation"), [_f(s.get("utilisation")) * 100 for _, s in dept_spend]), (t("Elapsed share of the year"), [_f(d.get("elapsed_share")) * 100 for _ in dept_spend])],
+            [
+                (t("Utilisation"), [_f(s.get("utilisation")) * 100 for _, s in dept_spend]),
+                (
+                    t("Elapsed share of the year"),
+                    [_f(d.get("elapsed_share")) * 100 for _ in dept_spend],
+                ),
+            ],
             percent=True,
         ),
         [t("Department"), t("Utilisation")],
@@ -397,12 +497,18 @@ def budgets(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
     warnings = Table(
         t("Open warnings"),
         [t("Department"), "line", t("Category"), t("Kind"), t("Total")],
-        [[v(w["department"]), w["line"], v(w["category"]), v(w["kind"]), money(w["amount"])] for w in d["warnings"]["open_items"]],
+        [
+            [v(w["department"]), w["line"], v(w["category"]), v(w["kind"]), money(w["amount"])]
+            for w in d["warnings"]["open_items"]
+        ],
     )
     stages = Table(
         t("Budget"),
         [t("Status"), t("Count"), t("Revenue"), t("Spending")],
-        [[v(s), number(x["budgets"]), money(x["revenue"]), money(x["spending"])] for s, x in d["by_stage"].items()],
+        [
+            [v(s), number(x["budgets"]), money(x["revenue"]), money(x["spending"])]
+            for s, x in d["by_stage"].items()
+        ],
     )
     return tiles, [
         Section(t("Budget vs actual by department"), [by_dept, util]),
@@ -431,7 +537,14 @@ def workforce(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
             stacked=True,
         ),
         [t("Department"), *[t(k) for k in kinds], t("Total")],
-        [[v(dp), *[number(h["by_department"][dp][k]) for k in kinds], number(h["by_department"][dp]["total"])] for dp in depts],
+        [
+            [
+                v(dp),
+                *[number(h["by_department"][dp][k]) for k in kinds],
+                number(h["by_department"][dp]["total"]),
+            ]
+            for dp in depts
+        ],
     )
     mdepts = sorted(m["by_department"])
     turnover = Chart(
@@ -443,7 +556,16 @@ def workforce(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
             percent=True,
         ),
         [t("Department"), t("Hires"), t("Separations"), t("Average headcount"), t("Turnover")],
-        [[v(dp), number(x["hires"]), number(x["separations"]), number(x["average_headcount"]), percent(x["turnover"])] for dp, x in sorted(m["by_department"].items())],
+        [
+            [
+                v(dp),
+                number(x["hires"]),
+                number(x["separations"]),
+                number(x["average_headcount"]),
+                percent(x["turnover"]),
+            ]
+            for dp, x in sorted(m["by_department"].items())
+        ],
     )
     cycles = sorted(d["appraisals"]["by_cycle"])
     ratings = [str(r) for r in range(1, 6)]
@@ -452,10 +574,28 @@ def workforce(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
         charts.bars(
             t("Rating distribution"),
             ratings,
-            [(f"{t('Appraisal cycle')} {c}", [d["appraisals"]["by_cycle"][c]["rating_distribution"].get(r, 0) for r in ratings]) for c in cycles],
+            [
+                (
+                    f"{t('Appraisal cycle')} {c}",
+                    [
+                        d["appraisals"]["by_cycle"][c]["rating_distribution"].get(r, 0)
+                        for r in ratings
+                    ],
+                )
+                for c in cycles
+            ],
         ),
         [t("Appraisal cycle"), *ratings],
-        [[c, *[number(d["appraisals"]["by_cycle"][c]["rating_distribution"].get(r, 0)) for r in ratings]] for c in cycles],
+        [
+            [
+                c,
+                *[
+                    number(d["appraisals"]["by_cycle"][c]["rating_distribution"].get(r, 0))
+                    for r in ratings
+                ],
+            ]
+            for c in cycles
+        ],
     )
     return tiles, [
         Section(t("Headcount"), [head, turnover]),
@@ -482,14 +622,19 @@ def risks(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
         (t("Open early warnings"), number(d["early_warnings"]["open"]), None),
     ]
     sections = []
-    for key, title in (("inherent", t("Heat map: inherent")), ("residual", t("Heat map: residual"))):
+    for key, title in (
+        ("inherent", t("Heat map: inherent")),
+        ("residual", t("Heat map: residual")),
+    ):
         counts = d["heat_maps"][key]["counts"]
         rows = []
         for li in range(5, 0, -1):
             cells = []
             for im in range(1, 6):
                 n = counts[li - 1][im - 1] if len(counts) >= li and len(counts[li - 1]) >= im else 0
-                href = "/ui/lists/risks?" + urlencode({"map": key, "likelihood": li, "impact": im, "status_open": "1"})
+                href = "/ui/lists/risks?" + urlencode(
+                    {"map": key, "likelihood": li, "impact": im, "status_open": "1"}
+                )
                 cells.append({"impact": im, "count": n, "level": _level(li * im), "href": href})
             rows.append({"likelihood": li, "cells": cells})
         sections.append(Section(title, heat=rows, id=f"heat-{key}"))
@@ -499,7 +644,10 @@ def risks(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
         charts.bars(
             t("Register by level"),
             [v(lv) for lv, _ in levels],
-            [(t("Open"), [x["open"] for _, x in levels]), (t("closed"), [x["closed"] for _, x in levels])],
+            [
+                (t("Open"), [x["open"] for _, x in levels]),
+                (t("closed"), [x["closed"] for _, x in levels]),
+            ],
             stacked=True,
         ),
         [t("Level"), t("Open"), t("closed"), t("Total")],
@@ -515,12 +663,18 @@ def risks(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
     warnings = Table(
         t("Open early warnings"),
         [t("Risks"), "KRI", t("Value"), "threshold", t("When")],
-        [[w["risk_title"], w["kri_name"], w["value"], w["threshold"], w["raised_at"]] for w in d["early_warnings"]["items"]],
+        [
+            [w["risk_title"], w["kri_name"], w["value"], w["threshold"], w["raised_at"]]
+            for w in d["early_warnings"]["items"]
+        ],
     )
     overdue = Table(
         t("Overdue actions"),
         [t("Risks"), t("Title"), t("Owner"), "due", "days overdue"],
-        [[a["risk_title"], a["title"], a["owner"], a["due"], number(a["days_overdue"])] for a in d["overdue_actions"]["items"]],
+        [
+            [a["risk_title"], a["title"], a["owner"], a["due"], number(a["days_overdue"])]
+            for a in d["overdue_actions"]["items"]
+        ],
     )
     sections.append(Section(t("Register by level"), [by_level, kri_chart], [warnings, overdue]))
     return tiles, sections
@@ -529,11 +683,49 @@ def risks(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
 # --- Lists ----------------------------------------------------------------------------------
 
 COLUMNS: dict[str, list[tuple[str, str]]] = {
-    "customers": [("name", "Name"), ("status", "Status"), ("channel", "Channel"), ("tier", "tier"), ("purchases", "purchases"), ("revenue", "Revenue"), ("registered_at", "Registered")],
-    "complaints": [("category", "Category"), ("status", "Status"), ("channel", "Channel"), ("severity", "Severity"), ("assignee", "assignee"), ("received_at", "Received"), ("resolution_breached", "SLA breaches")],
-    "budgets": [("department", "Department"), ("fiscal_year", "Fiscal year"), ("status", "Status"), ("control", "Control"), ("spending_budget", "Budget"), ("spending_actual", "Actual"), ("pending_adjustments", "Adjustments")],
-    "employees": [("name", "Name"), ("department", "Department"), ("position", "Position"), ("status", "Status"), ("hire_date", "Hired")],
-    "risks": [("title", "Title"), ("status", "Status"), ("level", "Level"), ("category", "Category"), ("owner", "Owner"), ("open_actions", "open actions"), ("open_early_warnings", "Open early warnings")],
+    "customers": [
+        ("name", "Name"),
+        ("status", "Status"),
+        ("channel", "Channel"),
+        ("tier", "tier"),
+        ("purchases", "purchases"),
+        ("revenue", "Revenue"),
+        ("registered_at", "Registered"),
+    ],
+    "complaints": [
+        ("category", "Category"),
+        ("status", "Status"),
+        ("channel", "Channel"),
+        ("severity", "Severity"),
+        ("assignee", "assignee"),
+        ("received_at", "Received"),
+        ("resolution_breached", "SLA breaches"),
+    ],
+    "budgets": [
+        ("department", "Department"),
+        ("fiscal_year", "Fiscal year"),
+        ("status", "Status"),
+        ("control", "Control"),
+        ("spending_budget", "Budget"),
+        ("spending_actual", "Actual"),
+        ("pending_adjustments", "Adjustments"),
+    ],
+    "employees": [
+        ("name", "Name"),
+        ("department", "Department"),
+        ("position", "Position"),
+        ("status", "Status"),
+        ("hire_date", "Hired"),
+    ],
+    "risks": [
+        ("title", "Title"),
+        ("status", "Status"),
+        ("level", "Level"),
+        ("category", "Category"),
+        ("owner", "Owner"),
+        ("open_actions", "open actions"),
+        ("open_early_warnings", "Open early warnings"),
+    ],
 }
 UI_ONLY = {"map", "likelihood", "impact", "status_open"}
 
@@ -569,7 +761,11 @@ async def list_context(page: Page, collection: str, params: dict[str, str]) -> d
             if not answer.ok:
                 return {"problem": answer.problem, "columns": [], "rows": []}
             for item in answer.body["items"]:
-                scores = item["inherent"] if cell[0] == "inherent" else (item["residual"] or item["inherent"])
+                scores = (
+                    item["inherent"]
+                    if cell[0] == "inherent"
+                    else (item["residual"] or item["inherent"])
+                )
                 if item["status"] == "closed" or not scores:
                     continue
                 if str(scores["likelihood"]) == cell[1] and str(scores["impact"]) == cell[2]:
@@ -590,8 +786,9 @@ async def list_context(page: Page, collection: str, params: dict[str, str]) -> d
         next_href = f"/ui/lists/{collection}?" + urlencode({**params, "cursor": next_cursor})
     note = None
     if cell:
-        label = t("Heat map: inherent") if cell[0] == "inherent" else t("Heat map: residual")
-        note = f"{t('Risks in this cell')}: {label} · {t('Likelihood')} {cell[1]} × {t('Impact')} {cell[2]}"
+        heat = t("Heat map: inherent") if cell[0] == "inherent" else t("Heat map: residual")
+        where = f"{t('Likelihood')} {cell[1]}, {t('Impact')} {cell[2]}"
+        note = f"{t('Risks in this cell')}: {heat} · {where}"
     return {
         "columns": [t(label) for _, label in columns],
         "rows": rows,

@@ -112,9 +112,7 @@ def command_forms(
             for name, prop in schema.get("properties", {}).items():
                 fields.append(field_of(spec, name, prop, name in required))
         name = post.get("operationId", template)
-        forms.append(
-            CommandForm(name, name.replace("_", " "), template, sorted(allowed), fields)
-        )
+        forms.append(CommandForm(name, name.replace("_", " "), template, sorted(allowed), fields))
     return forms
 
 

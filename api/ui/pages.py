@@ -11,18 +11,19 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api.tokens import Principal
 from api.ui import dashboards, session
 from api.ui.client import Answer, ApiClient
 from api.ui.forms import FormValueError, body_of, command_forms, find_form
-from api.ui.i18n import LANGS, Labels, money, number, pick_language
+from api.ui.i18n import LANGS, Labels, money, pick_language
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -44,9 +45,12 @@ LISTS = [
 ]
 COLLECTIONS = {name for name, _ in LISTS}
 LANG_LABELS = [("zh-CN", "简体中文"), ("en", "English")]
-MONEY_FIELDS = re.compile(r"(revenue|amount|budget|actual|compensation|spending|cost|expense)")
+MONEY_FIELDS = re.compile(
+    r"(revenue|amount|budget|actual|compensation|spending|salary|planned|available|forecast)"
+)
 UUID_TEXT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
+R = TypeVar("R", bound=Response)
 router = APIRouter(prefix="/ui", include_in_schema=False)
 templates = Environment(
     loader=PackageLoader("api.ui", "templates"), autoescape=select_autoescape(["html"])
@@ -106,17 +110,18 @@ class Page:
             here=here,
             here_path=self.request.url.path,
             new_key=lambda: uuid.uuid4().hex,
+            is_money=lambda key: bool(MONEY_FIELDS.search(str(key))),
             **context,
         )
         return secured(HTMLResponse(html, status_code=status))
 
 
-def secured(response: Response) -> Response:
+def secured(response: R) -> R:
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cache-Control"] = "no-store"
-    return response  # type: ignore[return-value]
+    return response
 
 
 def to_sign_in(request: Request) -> Response:
@@ -126,14 +131,15 @@ def to_sign_in(request: Request) -> Response:
 
 def safe_next(target: str | None) -> str:
     """Only the console's own pages (no other host, no scheme-relative URL)."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        if target.startswith(("/ui", "/docs", "/redoc")):
-            return target
+    if target and not target.startswith("//") and target.startswith(("/ui", "/docs", "/redoc")):
+        return target
     return "/ui/"
 
 
 async def form_of(request: Request) -> dict[str, str]:
-    return dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+    return dict(
+        parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    )
 
 
 # --- Sign in and out, language --------------------------------------------------------
@@ -157,9 +163,9 @@ async def sign_in(request: Request) -> Response:
     if not session.csrf_ok(request, sent.get("csrf")):
         error = page.t("The form has expired. Please try again.")
     else:
-        response = RedirectResponse(safe_next(sent.get("next")), status_code=303)
-        if session.sign_in(request, response, sent.get("token", "")) is not None:
-            return secured(response)
+        signed_in = RedirectResponse(safe_next(sent.get("next")), status_code=303)
+        if session.sign_in(request, signed_in, sent.get("token", "")) is not None:
+            return secured(signed_in)
         error = page.t("The token is not valid.")
     value = session.presession_value(request)
     response = page.render(
@@ -225,7 +231,8 @@ async def dashboard(request: Request, name: str) -> Response:
         return page.render("base.html", status=404, title=page.t("Not found."))
     params = {k: v for k, v in request.query_params.items() if k != "fragment" and v}
     answer = await page.api.get(f"/dashboards/{name}", **params)
-    context = dashboards.dashboard_context(page, name, answer)
+    # Drawing the charts takes a while: not on the event loop.
+    context = await run_in_threadpool(dashboards.dashboard_context, page, name, answer)
     context["filter_params"] = dashboards.filter_params(page, request.app.openapi(), name)
     context["current"] = params
     context["live_url"] = request.url.path + "?" + urlencode({**params, "fragment": "1"})
@@ -360,7 +367,11 @@ async def aggregate(
         form.label = page.t.value(form.name)
         form.open = form.template == opened
     body = state.body
-    title = body.get("title") or body.get("name") or f"{page.t(dict(LISTS)[collection])} {aggregate_id[:8]}"
+    title = (
+        body.get("title")
+        or body.get("name")
+        or f"{page.t(dict(LISTS)[collection])} {aggregate_id[:8]}"
+    )
     return page.render(
         "aggregate.html",
         status=problem.get("status", 409) if problem else 200,
@@ -418,7 +429,9 @@ async def act(request: Request) -> Response:
         path = template.format_map(values)
         if sent.get("if_match"):
             headers["if-match"] = f'"{sent["if_match"]}"'
-    answer = await page.api.request("POST", path, json_body=body if body is not None else {}, headers=headers)
+    answer = await page.api.request(
+        "POST", path, json_body=body if body is not None else {}, headers=headers
+    )
     if answer.ok:
         done = f"{page.t('Done: version')} {answer.body.get('version')}"
         target = back + ("&" if "?" in back else "?") + urlencode({"done": done})

@@ -3,7 +3,7 @@ against ``opsledger serve --demo`` as a process (one server, one demo load, one 
 for the module).
 
 Every page is opened by three roles with no console error and no request leaving
-127.0.0.1; screenshots of every page at 1366×900 and 390×844 go to
+127.0.0.1; screenshots of every page at 1366x900 and 390x844 go to
 ``artifacts/screenshots/`` (CI keeps that folder).
 """
 
@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+from playwright.sync_api import sync_playwright
 
 from tests.e2e.test_serve import DEMO_SECONDS, Server, demo_tokens, serve
 
@@ -42,8 +43,6 @@ PAGES = {
     "list-risks": "/ui/lists/risks",
     "audit": "/ui/audit?verify=1",
 }
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @dataclass
@@ -69,9 +68,11 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true":
-            pytest.fail(f"no Chromium at {CHROMIUM}: .ci/run installs it (apt-get install chromium)")
+            pytest.fail(
+                f"no Chromium at {CHROMIUM}: .ci/run installs it (apt-get install chromium)"
+            )
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         try:
             yield launched
@@ -163,9 +164,14 @@ def test_the_dashboards_draw_charts_with_their_numbers(console: Console, tab: Wa
     page.goto(console.url + "/ui/dashboards/budgets")
     images = page.locator("figure.chart img")
     assert images.count() >= 3
-    assert all(src.startswith("data:image/svg+xml") for src in images.evaluate_all("n => n.map(i => i.src)"))
+    assert all(
+        src.startswith("data:image/svg+xml")
+        for src in images.evaluate_all("n => n.map(i => i.src)")
+    )
     # Money in CNY with thousands separators, in the table behind a chart.
-    assert re.search(r"¥\d{1,3}(,\d{3})+\.\d\d", page.locator("figure.chart table").first.text_content() or "")
+    assert re.search(
+        r"¥\d{1,3}(,\d{3})+\.\d\d", page.locator("figure.chart table").first.text_content() or ""
+    )
     tab.check()
 
 
@@ -239,7 +245,9 @@ def test_sign_out_ends_the_session_and_forms_need_their_csrf_token(
         console.url + "/ui/sign-out", cookies={"opsledger_session": session}, data={"csrf": "x"}
     )
     assert forged.status_code == 303
-    assert httpx.get(console.url + "/ui/", cookies={"opsledger_session": session}).status_code == 200
+    assert (
+        httpx.get(console.url + "/ui/", cookies={"opsledger_session": session}).status_code == 200
+    )
     tab.page.click("#sign-out")
     tab.page.wait_for_url(re.compile(r".*/ui/sign-in.*"))
     assert tab.page.context.cookies() == [] or all(
