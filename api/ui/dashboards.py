@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from api.ui import charts
 from api.ui.client import Answer
+from api.ui.forms import needs_fields, template_of
 from api.ui.i18n import money, number, percent
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ def filter_params(
 async def inbox(page: Page) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
     """The caller's inbox (``GET /inbox``), each item with a link to its aggregate."""
     answer = await page.api.get("/inbox")
+    spec = page.request.app.openapi()
     if answer.status == 404:  # no inbox in this build
         return None, None
     if not answer.ok:
@@ -111,11 +113,20 @@ async def inbox(page: Page) -> tuple[list[dict[str, Any]] | None, dict[str, Any]
         collection = collection if collection.endswith("s") else collection + "s"
         item["href"] = f"/ui/{collection}/{item.get('aggregate_id')}"
         roles = page.roles
-        item["actions"] = [
-            a
-            for a in item.get("actions", [])
-            if a.get("method", "POST") == "POST" and (not a.get("roles") or roles & set(a["roles"]))
-        ]
+        actions = []
+        for action in item.get("actions", []):
+            if action.get("method", "POST") != "POST":
+                continue
+            if action.get("roles") and not roles & set(action["roles"]):
+                continue
+            template = template_of(spec, str(action.get("path", "")))
+            if template is None:
+                continue
+            # An action whose body needs fields opens its form on the aggregate's page.
+            if needs_fields(spec, template):
+                action["form"] = item["href"] + "?" + urlencode({"open": template})
+            actions.append(action)
+        item["actions"] = actions
         items.append(item)
     return items, None
 

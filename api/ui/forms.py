@@ -151,3 +151,25 @@ def body_of(form: CommandForm, sent: dict[str, str]) -> tuple[dict[str, str], di
         except ValueError:
             raise FormValueError(f.name, "is not valid") from None
     return path, body
+
+
+def template_of(spec: dict[str, Any], path: str) -> str | None:
+    """The OpenAPI path template a concrete POST path belongs to."""
+    for template, operations in spec["paths"].items():
+        if "post" not in operations:
+            continue
+        pattern = (
+            "^"
+            + PATH_PARAM.sub(r"[^/]+", re.escape(template).replace(r"\{", "{").replace(r"\}", "}"))
+            + "$"
+        )
+        if re.match(pattern, path):
+            return template
+    return None
+
+
+def needs_fields(spec: dict[str, Any], template: str) -> bool:
+    """Whether the command's body has required fields (a one-click button cannot send it)."""
+    post = spec["paths"][template]["post"]
+    body = post.get("requestBody", {}).get("content", {}).get("application/json", {})
+    return bool(body) and bool(_resolve(spec, body["schema"]).get("required"))

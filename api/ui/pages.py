@@ -337,13 +337,19 @@ def id_name_of(spec: dict[str, Any], collection: str) -> str | None:
 
 
 @router.get("/{collection}/{aggregate_id}")
-async def aggregate(
+async def aggregate(request: Request, collection: str, aggregate_id: str) -> Response:
+    return await aggregate_page(request, collection, aggregate_id)
+
+
+async def aggregate_page(
     request: Request,
     collection: str,
     aggregate_id: str,
     problem: dict[str, Any] | None = None,
     opened: str | None = None,
 ) -> Response:
+    """One aggregate's page; after a refused command, with the problem and its form open."""
+    opened = opened or request.query_params.get("open")
     page = Page.of(request)
     if page.principal is None:
         return to_sign_in(request)
@@ -424,7 +430,7 @@ async def act(request: Request) -> Response:
                 "status": 422,
                 "detail": f"{error.field} {error}",
             }
-            return await aggregate(request, collection, sent.get("id", ""), problem, template)
+            return await aggregate_page(request, collection, sent.get("id", ""), problem, template)
         values = {id_name: sent.get("id", ""), **path_params}
         path = template.format_map(values)
         if sent.get("if_match"):
@@ -451,4 +457,4 @@ async def act(request: Request) -> Response:
     collection = back.split("/")[2]
     # The page drops the query (a version shown): the refusal is about the current state.
     request.scope["query_string"] = b""
-    return await aggregate(request, collection, sent.get("id", ""), answer.problem, template)
+    return await aggregate_page(request, collection, sent.get("id", ""), answer.problem, template)

@@ -129,6 +129,13 @@ def sign_in(tab: Watched, console: Console, role: str) -> None:
     assert page.locator("#principal").inner_text() == f"demo-{role}"
 
 
+def open_form(page: Any, command: str) -> Any:
+    """The command's form on an aggregate page, its <details> opened."""
+    form = page.locator(f'form[data-command="{command}"]')
+    form.locator("xpath=..").locator("summary").click()
+    return form
+
+
 def shoot(tab: Watched, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tab.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -138,6 +145,10 @@ def test_every_page_renders_for_three_roles_offline_and_without_errors(
     console: Console, tab: Watched
 ) -> None:
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    tab.page.goto(console.url + "/ui/sign-in")
+    for viewport, (width, height) in VIEWPORTS.items():
+        tab.page.set_viewport_size({"width": width, "height": height})
+        shoot(tab, f"sign-in-{viewport}")
     for role in ("management", "customer_service", "auditor"):
         sign_in(tab, console, role)
         for name, path in PAGES.items():
@@ -151,7 +162,8 @@ def test_every_page_renders_for_three_roles_offline_and_without_errors(
                 assert "Refused" not in tab.page.locator("main").inner_text() or (
                     name == "audit" and role == "customer_service"
                 ), (role, path)
-                shoot(tab, f"{name}-{viewport}" if role == "management" else f"{name}-{role}")
+                if role == "management":
+                    shoot(tab, f"{name}-{viewport}")
         tab.page.set_viewport_size({"width": 1366, "height": 900})
         tab.page.click("#sign-out")
         tab.page.wait_for_url(re.compile(r".*/ui/sign-in.*"))
@@ -193,6 +205,10 @@ def test_a_heat_map_cell_drills_down_to_a_risk_and_its_history(
     assert history.count() >= 1
     first = page.locator("#history .timeline li").last.inner_text()
     assert "Who:" in first and "Request id:" in first and "Command:" in first
+    for viewport, (width, height) in VIEWPORTS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        shoot(tab, f"aggregate-risk-{viewport}")
+    page.set_viewport_size({"width": 1366, "height": 900})
     # The state at the first version.
     page.locator("#history .timeline li").last.locator("a").first.click()
     assert page.locator("#state h2").inner_text().startswith("State at version 1")
@@ -207,25 +223,27 @@ def test_an_approval_from_a_form_and_a_four_eyes_refusal_in_words(
     page.goto(console.url + "/ui/lists/complaints?status=investigating")
     page.locator("#list tbody tr a").first.click()
     complaint = page.url
-    form = page.locator('form[data-command="propose_resolution"]')
-    form.locator("xpath=..").locator("summary").click()
+    # Graded 2, its resolution plan needs another person's approval (§5.2).
+    form = open_form(page, "reassess_complaint")
+    form.locator('input[name="f.severity"]').fill("2")
+    form.locator('textarea[name="f.reason"]').fill("Affects every order of the customer")
+    form.locator("button[type=submit]").click()
+    assert "Done: version" in page.locator(".flash").inner_text()
+    form = open_form(page, "propose_resolution")
     form.locator('select[name="f.root_cause"]').select_option("process_gap")
     form.locator('textarea[name="f.plan"]').fill("Refund the duplicate charge")
     form.locator("button[type=submit]").click()
     assert "Done: version" in page.locator(".flash").inner_text()
     # The proposer may not approve their own plan: refused, in words, with the rule's name.
-    form = page.locator('form[data-command="approve_resolution"]')
-    form.locator("xpath=..").locator("summary").click()
-    form.locator("button[type=submit]").click()
+    open_form(page, "approve_resolution").locator("button[type=submit]").click()
     problem = page.locator(".problem")
     assert problem.locator(".slug").inner_text() == "four-eyes-violation"
     assert "Refused" in problem.inner_text()
+    shoot(tab, "aggregate-complaint-refused-desktop")
     page.click("#sign-out")
     sign_in(tab, console, "management")
     page.goto(complaint)
-    form = page.locator('form[data-command="approve_resolution"]')
-    form.locator("xpath=..").locator("summary").click()
-    form.locator("button[type=submit]").click()
+    open_form(page, "approve_resolution").locator("button[type=submit]").click()
     assert "Done: version" in page.locator(".flash").inner_text()
     assert "ResolutionApproved" in page.locator("#history").inner_text()
     assert "demo-management" in page.locator("#history li").first.inner_text()
