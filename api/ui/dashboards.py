@@ -63,7 +63,7 @@ API_PATHS = {
     "risks": "/dashboards/risks",
     "audit": "/audit/events",
 }
-SKIPPED = {"min_position", "limit", "cursor", "format", "order", "X-Min-Position"}
+SKIPPED = {"min_position", "limit", "cursor", "format", "bom", "order", "X-Min-Position"}
 
 
 @dataclass

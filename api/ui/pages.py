@@ -8,6 +8,7 @@ with the rule's name.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -230,6 +231,8 @@ async def dashboard(request: Request, name: str) -> Response:
     if name not in dict(DASHBOARDS):
         return page.render("base.html", status=404, title=page.t("Not found."))
     params = {k: v for k, v in request.query_params.items() if k != "fragment" and v}
+    # The log heads before the figures: any event after them makes the page refresh.
+    logs = await live_logs(page)
     answer = await page.api.get(f"/dashboards/{name}", **params)
     # Drawing the charts takes a while: not on the event loop.
     context = await run_in_threadpool(dashboards.dashboard_context, page, name, answer)
@@ -237,6 +240,7 @@ async def dashboard(request: Request, name: str) -> Response:
     context["current"] = params
     context["live_url"] = request.url.path + "?" + urlencode({**params, "fragment": "1"})
     context["positions"] = dashboards.positions_text(answer)
+    context["logs"] = json.dumps(logs["logs"], separators=(",", ":"), ensure_ascii=False)
     if request.query_params.get("fragment"):
         html = templates.get_template("dashboard_body.html").render(
             t=page.t, value=page.t.value, fmt=fmt, **context
@@ -258,9 +262,16 @@ async def live(request: Request) -> Response:
     page = Page.of(request)
     if page.principal is None:
         return secured(JSONResponse({"signed_in": False}, status_code=401))
+    return secured(JSONResponse({"signed_in": True, **await live_logs(page)}))
+
+
+async def live_logs(page: Page) -> dict[str, Any]:
+    """Each log's head, and whether every projection has caught up with them."""
     health = await page.api.get("/health")
-    logs = health.body.get("logs", {}) if isinstance(health.body, dict) else {}
-    return secured(JSONResponse({"signed_in": True, "logs": logs}))
+    body = health.body if isinstance(health.body, dict) else {}
+    lag = body.get("projections", {})
+    caught_up = all(p.get("events", 0) == 0 for p in lag.values())
+    return {"logs": body.get("logs", {}), "caught_up": caught_up}
 
 
 # --- Lists ------------------------------------------------------------------------------
@@ -380,7 +391,6 @@ async def aggregate_page(
     )
     return page.render(
         "aggregate.html",
-        status=problem.get("status", 409) if problem else 200,
         title=str(title),
         active=f"list-{collection}",
         state=body,
@@ -447,7 +457,6 @@ async def act(request: Request) -> Response:
         areas = [await dashboards.headline(page, name, label) for name, label in DASHBOARDS]
         return page.render(
             "home.html",
-            status=answer.status,
             title=page.t("Home"),
             active="home",
             inbox=inbox,

@@ -250,6 +250,31 @@ def test_an_approval_from_a_form_and_a_four_eyes_refusal_in_words(
     tab.check()
 
 
+def test_a_dashboard_refreshes_itself_when_new_events_arrive(
+    console: Console, tab: Watched
+) -> None:
+    sign_in(tab, console, "management")
+    page = tab.page
+    page.goto(console.url + "/ui/dashboards/customers")
+    registered = page.locator(".tile-value").first
+    before = int(registered.inner_text().replace(",", ""))
+    page.evaluate("document.getElementById('live').dataset.marker = 'same page'")
+    answer = httpx.post(
+        console.url + "/customers",
+        headers={"Authorization": f"Bearer {console.tokens['marketing']}"},
+        json={"name": "王芳", "email": "wang.fang@example.cn", "channel": "search"},
+    )
+    assert answer.status_code == 201, answer.text
+    for _ in range(60):  # the page polls every 5 s; wait up to 30 s
+        if int(registered.inner_text().replace(",", "")) > before:
+            break
+        page.wait_for_timeout(500)
+    assert int(registered.inner_text().replace(",", "")) == before + 1
+    # The figures changed without a page load: the marker set on the page is still there.
+    assert page.evaluate("document.getElementById('live').dataset.marker") == "same page"
+    tab.check()
+
+
 def test_sign_out_ends_the_session_and_forms_need_their_csrf_token(
     console: Console, tab: Watched
 ) -> None:

@@ -25,25 +25,26 @@
     var panel = document.getElementById("live");
     if (!panel) return;
     var status = document.getElementById("live-status");
-    var seen = null;
+    // The log heads the figures on the page were read after.
+    var seen = panel.dataset.logs || null;
     function poll() {
       fetch("/ui/live", { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (body) {
           if (!body) return;
           var logs = JSON.stringify(body.logs);
-          if (seen !== null && logs !== seen) {
-            return fetch(panel.dataset.live, { credentials: "same-origin" })
-              .then(function (r) { return r.ok ? r.text() : null; })
-              .then(function (html) {
-                if (html === null) return;
-                panel.innerHTML = html;
-                localTimes(panel);
-                if (status) status.textContent = new Date().toLocaleTimeString(lang);
-                seen = logs;
-              });
-          }
-          seen = logs;
+          if (seen === null) { seen = logs; return; }
+          if (logs === seen) return;
+          return fetch(panel.dataset.live, { credentials: "same-origin" })
+            .then(function (r) { return r.ok ? r.text() : null; })
+            .then(function (html) {
+              if (html === null) return;
+              panel.innerHTML = html;
+              localTimes(panel);
+              if (status) status.textContent = new Date().toLocaleTimeString(lang);
+              // Until the read models have caught up, ask again at the next poll.
+              if (body.caught_up) seen = logs;
+            });
         })
         .catch(function () {});
     }
