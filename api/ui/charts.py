@@ -58,6 +58,7 @@ def bars(
     horizontal: bool = False,
     stacked: bool = False,
     percent: bool = False,
+    money: bool = False,
 ) -> str:
     kind = {
         (False, False): pygal.Bar,
@@ -68,6 +69,8 @@ def bars(
     extra: dict[str, Any] = {}
     if percent:
         extra["value_formatter"] = lambda v: f"{v:.0f}%"
+    if money:
+        extra["value_formatter"] = lambda v: f"¥{v:,.0f}"
     if len(labels) > 6 and not horizontal:
         extra["x_label_rotation"] = 30
     chart = kind(**_config(title=title, **extra))

@@ -91,7 +91,11 @@ def filter_params(
             inner = spec["components"]["schemas"][inner["$ref"].rsplit("/", 1)[-1]]
         choices = [str(v) for v in inner.get("enum", [])]
         kind = "date" if p["name"] == "as_of" else inner.get("type", "string")
-        label = page.t("As of") if p["name"] == "as_of" else p["name"].replace("_", " ")
+        label = (
+            page.t("As of")
+            if p["name"] == "as_of"
+            else page.t(p["name"].replace("_", " ").capitalize())
+        )
         found.append(FilterParam(p["name"], label, kind, choices))
     return found
 
@@ -426,6 +430,7 @@ def budgets(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
                 (t("Budget"), [_f(s.get("budget")) for _, s in dept_spend]),
                 (t("Actual"), [_f(s.get("actual")) for _, s in dept_spend]),
             ],
+            money=True,
         ),
         [
             t("Department"),
@@ -458,6 +463,7 @@ def budgets(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
                 (t("Actual"), [_f(s.get("actual")) for _, s in cats]),
                 (t("Forecast"), [_f(s.get("forecast")) for _, s in cats]),
             ],
+            money=True,
         ),
         [
             t("Category"),

@@ -322,6 +322,6 @@ def test_docs_and_redoc_work_offline_with_authorize(console: Console, tab: Watch
     page.locator(".btn.authorize").wait_for()
     shoot(tab, "docs-desktop")
     page.goto(console.url + "/redoc")
-    page.locator(".api-content").wait_for()
+    page.get_by_text("Download OpenAPI specification").wait_for()
     shoot(tab, "redoc-desktop")
     tab.check()

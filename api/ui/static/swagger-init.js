@@ -9,6 +9,7 @@
     deepLinking: true,
     showExtensions: true,
     persistAuthorization: true,
+    validatorUrl: null, // no badge from the validator's site: nothing leaves the machine
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
   });
 })();
