@@ -115,7 +115,9 @@ async def inbox(page: Page) -> tuple[list[dict[str, Any]] | None, dict[str, Any]
     for item in answer.body.get("items", []):
         collection = str(item.get("aggregate_type", "")).lower()
         collection = collection if collection.endswith("s") else collection + "s"
-        item["href"] = f"/ui/{collection}/{item.get('aggregate_id')}"
+        # Alerts have no page of their own: their item names what they are about.
+        known = collection in {"customers", "complaints", "budgets", "employees", "risks"}
+        item["href"] = f"/ui/{collection}/{item.get('aggregate_id')}" if known else None
         roles = page.roles
         actions = []
         for action in item.get("actions", []):
@@ -128,6 +130,8 @@ async def inbox(page: Page) -> tuple[list[dict[str, Any]] | None, dict[str, Any]
                 continue
             # An action whose body needs fields opens its form on the aggregate's page.
             if needs_fields(spec, template):
+                if item["href"] is None:
+                    continue
                 action["form"] = item["href"] + "?" + urlencode({"open": template})
             actions.append(action)
         item["actions"] = actions
