@@ -40,8 +40,10 @@ REDOC_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 
 def _redoc_script() -> bytes:
-    return (DOCS_ASSETS / "redoc.standalone.js").read_bytes().replace(
-        REDOC_LOGO, b"/ui/static/favicon.svg"
+    return (
+        (DOCS_ASSETS / "redoc.standalone.js")
+        .read_bytes()
+        .replace(REDOC_LOGO, b"/ui/static/favicon.svg")
     )
 
 

@@ -15,19 +15,23 @@ if TYPE_CHECKING:
     from api.ui.pages import Page
 
 
+Cell = str | tuple[str, str]
+"""A table cell: its text, or (text, link) for a row that opens the list behind it."""
+
+
 @dataclass
 class Chart:
     title: str
     url: str
     columns: list[str]
-    rows: list[list[str]]
+    rows: list[list[Cell]]
 
 
 @dataclass
 class Table:
     title: str
     columns: list[str]
-    rows: list[list[str]]
+    rows: list[list[Cell]]
 
 
 @dataclass
@@ -244,7 +248,7 @@ def customers(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
         [t("Channel"), *[t(s) for s in STAGES], t("Revenue")],
         [
             [
-                v(c),
+                _to(v(c), "customers", channel=c),
                 *[number(d["by_channel"][c][s]) for s in STAGES],
                 money(d["by_channel"][c]["revenue"]),
             ]
@@ -274,6 +278,11 @@ def customers(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
     ]
 
 
+def _to(label: str, collection: str, **filters: Any) -> tuple[str, str]:
+    """A table's row label that opens the list behind it."""
+    return (label, f"/ui/lists/{collection}?" + urlencode(filters))
+
+
 def _pct_value(p: Any) -> str:
     return "—" if p is None else f"{p:.1f}%"
 
@@ -301,7 +310,7 @@ def complaints(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]
             [(t("Count"), [n for _, n in statuses])],
         ),
         [t("Status"), t("Count")],
-        [[v(s), number(n)] for s, n in statuses],
+        [[_to(v(s), "complaints", status=s), number(n)] for s, n in statuses],
     )
     by_age = Chart(
         t("Backlog by age"),
@@ -446,7 +455,7 @@ def budgets(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
         ],
         [
             [
-                v(dp),
+                _to(v(dp), "budgets", department=dp, fiscal_year=d["fiscal_year"]),
                 money(s.get("budget")),
                 money(s.get("actual")),
                 money(s.get("variance")),
@@ -560,7 +569,7 @@ def workforce(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
         [t("Department"), *[t(k) for k in kinds], t("Total")],
         [
             [
-                v(dp),
+                _to(v(dp), "employees", department=dp),
                 *[number(h["by_department"][dp][k]) for k in kinds],
                 number(h["by_department"][dp]["total"]),
             ]
@@ -672,7 +681,15 @@ def risks(page: Page, d: dict[str, Any]) -> tuple[list[Any], list[Section]]:
             stacked=True,
         ),
         [t("Level"), t("Open"), t("closed"), t("Total")],
-        [[v(lv), number(x["open"]), number(x["closed"]), number(x["total"])] for lv, x in levels],
+        [
+            [
+                _to(v(lv), "risks", level=lv),
+                number(x["open"]),
+                number(x["closed"]),
+                number(x["total"]),
+            ]
+            for lv, x in levels
+        ],
     )
     kri = d["kri_status"]["by_status"]
     kri_chart = Chart(
