@@ -84,9 +84,11 @@ def _prepare_store(settings: Settings) -> None:
     from application.services import Services
     from projections.catalog import all_projections
     from projections.runner import ProjectionRunner
+    from projections.webhooks import open_outbox
 
     services = Services.open(settings.store())
     ProjectionRunner(services, settings.store(), all_projections(services)).close()
+    open_outbox(settings.store()).close()
     services.close()
     TokenStore(settings.store()).close()
 
@@ -139,7 +141,9 @@ def _run_projections(args: argparse.Namespace) -> int:
 
     from application.services import Services
     from projections.catalog import all_projections
+    from projections.delivery import WebhookWorker
     from projections.runner import ProjectionRunner
+    from projections.scheduler import DeadlineScheduler
 
     settings = Settings()
     store = settings.store()
@@ -148,14 +152,28 @@ def _run_projections(args: argparse.Namespace) -> int:
     runner = ProjectionRunner(
         services, store, all_projections(services), checkpointing=settings.checkpointing()
     )
+    webhooks = WebhookWorker(services, store, settings.webhooks())
+    services.webhooks.allow_link_local = settings.webhook_allow_link_local
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     names = ", ".join(p.name for p in runner.projections)
-    print(f"opsledger: running projections {names}; Ctrl-C stops", file=sys.stderr)
+    print(f"opsledger: running projections {names} and webhooks; Ctrl-C stops", file=sys.stderr)
+    scheduler = DeadlineScheduler(
+        services,
+        runner.stores,
+        interval=settings.scheduler_interval,
+        ready=lambda: all(lag.events == 0 for lag in runner.lag().values()),
+    )
+    deadlines = threading.Thread(target=scheduler.run_forever, args=(stop,), daemon=True)
+    deadlines.start()
+    webhooks.start()
     try:
         runner.run_forever(stop)
     finally:
+        stop.set()
+        deadlines.join(timeout=10)
+        webhooks.close()
         runner.close()
         services.close()
     return 0
@@ -187,7 +205,9 @@ def _rebuild_projections(args: argparse.Namespace) -> int:
     runner = ProjectionRunner(services, store, all_projections(services))
     try:
         known = [p.name for p in runner.projections]
-        names = [args.name] if args.name else known
+        # Policies act rather than answer reads: all means every read model.
+        models = [p.name for p in runner.projections if not getattr(p, "reacts", False)]
+        names = [args.name] if args.name else models
         unknown = [n for n in names if n not in known]
         if unknown:
             print(

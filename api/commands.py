@@ -218,7 +218,7 @@ class CommandRoutes:
                 return app.get_as_of(id, kind, moment)
 
             aggregate = read_state(version, as_of, lambda v: app.get(id, kind, v), at_moment)
-            return read_answer(out(aggregate), aggregate.version, response)
+            return read_answer(out(app.readable(aggregate)), aggregate.version, response)
 
         def get_events(services: Services, response: Response, **params: Any) -> EventsOut:
             id = params[self.id_name]

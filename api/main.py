@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -13,6 +13,7 @@ from api.middleware import RequestMiddleware
 from api.openapi import finish_openapi
 from api.problems import install_problem_handlers
 from api.routes import (
+    alerts,
     audit,
     budgets,
     budgets_reads,
@@ -22,16 +23,20 @@ from api.routes import (
     employees,
     employees_reads,
     health,
+    inbox,
     risks,
     risks_reads,
+    webhooks,
 )
 from api.settings import Settings
 from api.tokens import TokenStore
 from api.ui import mount as mount_console
 from application.services import Services
 from projections.catalog import all_projections
+from projections.delivery import WebhookWorker
 from projections.queries.read_models import ReadModels
 from projections.runner import ProjectionRunner
+from projections.scheduler import DeadlineScheduler
 
 log = logging.getLogger("opsledger")
 
@@ -43,6 +48,14 @@ to guard against concurrent changes and `Idempotency-Key` to retry safely.
 Errors are `application/problem+json`. Every path but `/health`, `/docs` and
 `/openapi.json` needs `Authorization: Bearer <token>`.
 """
+
+
+def _nudge(runner: ProjectionRunner, webhooks: WebhookWorker) -> Callable[[], None]:
+    def nudge() -> None:
+        runner.nudge()
+        webhooks.nudge()
+
+    return nudge
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,18 +70,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runner = ProjectionRunner(
             services, store, all_projections(services), checkpointing=settings.checkpointing()
         )
+        services.webhooks.allow_link_local = settings.webhook_allow_link_local
+        worker = WebhookWorker(services, store, settings.webhooks())
         for application in services.all():
-            application.on_saved = runner.nudge
+            application.on_saved = _nudge(runner, worker)
         app.state.services, app.state.projections = services, runner
+        app.state.webhooks = worker
         app.state.read_models = ReadModels.of(runner)
         app.state.tokens = TokenStore(store)
+        scheduler = DeadlineScheduler(
+            services,
+            runner.stores,
+            interval=settings.scheduler_interval,
+            ready=lambda: all(lag.events == 0 for lag in runner.lag().values()),
+        )
+        app.state.scheduler = scheduler
         if settings.run_projections:
             runner.start()
+            worker.start()
+            scheduler.start()
         log.info("ready: %s", ", ".join(a.name for a in services.all()))
         try:
             yield
         finally:
             app.state.read_models.close()
+            worker.close()
+            scheduler.stop()
             runner.close()
             services.close()
             app.state.tokens.close()
@@ -100,6 +127,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         budgets_reads,
         dashboards,
         audit,
+        webhooks,
+        alerts,
+        inbox,
     ):
         app.include_router(module.router)
     mount_console(app)

@@ -39,16 +39,22 @@ class CommandContext:
     idempotency: Idempotency | None = None
     on_behalf_of: str | None = None
     command: str = ""
+    cause: dict[str, Any] | None = None
+    """What a policy reacted to: the triggering event's ``event_id``, ``log`` and
+    ``position`` (or the deadline that passed); None for a person's request."""
 
     def metadata(self) -> dict[str, Any]:
         """The metadata every event written by this command records."""
-        return {
+        metadata: dict[str, Any] = {
             "principal": self.actor.principal,
             "roles": sorted(role.value for role in self.actor.roles),
             "request_id": self.request_id,
             "command": self.command,
             "on_behalf_of": self.on_behalf_of,
         }
+        if self.cause is not None:
+            metadata["cause"] = dict(self.cause)
+        return metadata
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.utils import get_topic
 
 from application.base import SNAPSHOT_INTERVAL, OpsApplication, command
 from application.context import CommandContext, CommandResult
-from application.personal import PersonalDataKeys, SealedPersonalData
+from application.personal import (
+    PersonalDataKeys,
+    PersonalTexts,
+    SealedPersonalData,
+    SealedPersonalText,
+)
 from domain.customer import Customer
 from domain.vocabulary import AcquisitionChannel, MembershipTier, ServiceChannel
 
@@ -18,6 +26,21 @@ from domain.vocabulary import AcquisitionChannel, MembershipTier, ServiceChannel
 class Customers(OpsApplication):
     name = "customers"
     snapshotting_intervals = {Customer: SNAPSHOT_INTERVAL}
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self.personal_keys.backfill_tombstones(self._erased_customers)
+
+    def _erased_customers(self) -> list[UUID]:
+        """Every customer erased so far, from the log."""
+        found: list[UUID] = []
+        topic, after = get_topic(vars(Customer)["PersonalDataErased"]), 0
+        while page := self.recorder.select_notifications(
+            start=after, limit=500, topics=[topic], inclusive_of_start=False
+        ):
+            found += [UUID(str(n.originator_id)) for n in page]
+            after = page[-1].id
+        return found
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -28,6 +51,11 @@ class Customers(OpsApplication):
             table=f"{self.name}_personal_keys",
         )
         transcoder.register(SealedPersonalData(self.personal_keys))
+        transcoder.register(SealedPersonalText(self.personal_keys))
+        self.personal_texts = PersonalTexts(self.personal_keys)
+
+    def readable_payload(self, aggregate: Aggregate, payload: dict[str, Any]) -> dict[str, Any]:
+        return self.personal_texts.open_payload(payload, aggregate.id)
 
     def get_customer(self, customer_id: UUID, version: int | None = None) -> Customer:
         return self.get(customer_id, Customer, version)
@@ -130,10 +158,16 @@ class Customers(OpsApplication):
         csat: int | None = None,
         nps: int | None = None,
         comment: str | None = None,
+        complaint_id: UUID | None = None,
         ctx: CommandContext,
     ) -> CommandResult:
+        """Record a survey answer; ``complaint_id`` names the complaint it asks about (a
+        detractor's answer about a closed one reopens it: docs/policies.md)."""
         return self.change(
-            customer_id, Customer, ctx, lambda c: c.answer_survey(survey, csat, nps, comment)
+            customer_id,
+            Customer,
+            ctx,
+            lambda c: c.answer_survey(survey, csat, nps, comment, complaint_id),
         )
 
     @command

@@ -9,9 +9,16 @@ from typing import Any
 from uuid import UUID
 
 from domain.customer import PersonalData
+from domain.personal import PersonalText
 
 
 def jsonable(value: Any) -> Any:
+    if isinstance(value, PersonalText):
+        # Opened words as text; never the ciphertext of words not opened.
+        if value.text is not None:
+            return value.text
+        marker = "erased" if value.erased else "redacted"
+        return {"subject": str(value.subject), marker: True}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Decimal):
@@ -32,7 +39,7 @@ def jsonable(value: Any) -> Any:
 def redacted(value: Any) -> Any:
     """Like ``jsonable``, with personal data left out: for copies kept outside the
     event store (read models), which a PIPL erasure could not reach."""
-    if isinstance(value, PersonalData):
+    if isinstance(value, PersonalData | PersonalText):
         return {"subject": str(value.subject), "redacted": True}
     if isinstance(value, dict):
         return {str(k): redacted(v) for k, v in value.items()}

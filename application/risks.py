@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+from eventsourcing.persistence import IntegrityError
+
 from application.base import SNAPSHOT_INTERVAL, OpsApplication, command
 from application.context import CommandContext, CommandResult
 from application.errors import AggregateNotFound
@@ -172,6 +174,21 @@ class Risks(OpsApplication):
                 approved, expires_on, reason, by, roles, now, justification
             ),
         )
+
+    def lapse_acceptance(self, risk_id: UUID, *, ctx: CommandContext) -> bool:
+        """Record an acceptance's lapse at its expiry date (the deadline scheduler), once:
+        whether it was recorded now."""
+        for _attempt in range(3):
+            risk = self.get_risk(risk_id)
+            risk.lapse_acceptance_if_due(self.clock())
+            if not risk.pending_events:
+                return False
+            try:
+                self.record(risk, ctx)
+                return True
+            except IntegrityError:
+                continue
+        return False
 
     @command
     def define_kri(

@@ -100,6 +100,8 @@ class _Company:
             # The complaint's own customer: a complaint loaded earlier at another
             # scale may belong to someone else than this plan's pick.
             complainant = app.get_complaint(complaint_id).customer_id
+            if not self.services.customers.get_customer(complainant).service_consent:
+                return complaint_id  # surveys need service consent
             self.runner.run(
                 self.services.customers,
                 f"{scope}:survey",

@@ -553,6 +553,9 @@ def plan_customer(seed: int, index: int) -> CustomerPlan:
     steps: list[Step[OnCustomer]] = []
 
     def add(ago: float, label: str, actor: Actor, send: OnCustomer) -> None:
+        # Surveys and follow-up visits need service consent: none for who refused it.
+        if label.startswith(("survey:", "follow-up:")) and not service_consent:
+            return
         steps.append(Step(ago, label, actor, send))
 
     # Every channel appears even in a small company.
@@ -561,6 +564,7 @@ def plan_customer(seed: int, index: int) -> CustomerPlan:
     reg_ago, campaign = _registration(rng, channel)
     name, email, phone = _person(rng)
     marketing = rng.random() < profile.marketing_consent
+    service_consent = rng.random() < 0.97
     registrar = rng.choice(MARKETING)
     register = _register(
         name=name,
@@ -568,7 +572,7 @@ def plan_customer(seed: int, index: int) -> CustomerPlan:
         phone=phone,
         channel=channel,
         campaign=campaign,
-        service_consent=rng.random() < 0.97,
+        service_consent=service_consent,
         marketing_consent=marketing,
     )
     ops = rng.choice(OPERATIONS)

@@ -208,6 +208,11 @@ class BudgetAlreadyExists(RuleViolation):
     title = "A department has one budget per fiscal year"
 
 
+class CompensationOverBudget(RuleViolation):
+    slug = "compensation-over-budget"
+    title = "The compensation exceeds what the compensation budget line has available"
+
+
 class BudgetClosed(RuleViolation):
     slug = "budget-closed"
     title = "The budget is closed: it only answers reads"
@@ -376,6 +381,8 @@ class PlannedLine:
     amount: Decimal | int | str
     monthly: Sequence[Decimal | int | str] | None = None
     description: str | None = None
+    compensation: bool = False
+    """The line complaint compensations are booked on (at most one per budget)."""
 
 
 def _checked_line(line: PlannedLine, index: int) -> dict[str, Any]:
@@ -397,13 +404,16 @@ def _checked_line(line: PlannedLine, index: int) -> dict[str, Any]:
                 f"not to the line's {amount}",
                 fields=(f"{field}.monthly",),
             )
-    return {
+    checked: dict[str, Any] = {
         "code": line.code,
         "category": line.category,
         "amount": amount,
         "monthly": monthly,
         "description": line.description,
     }
+    if line.compensation:  # only where flagged: the lines of older events are unchanged
+        checked["compensation"] = True
+    return checked
 
 
 def checked_lines(lines: Sequence[PlannedLine]) -> list[dict[str, Any]]:
@@ -517,6 +527,36 @@ class Budget(Aggregate):
     @property
     def is_active(self) -> bool:
         return self.status == BudgetStatus.BOARD_APPROVED
+
+    @property
+    def compensation_line(self) -> str | None:
+        """Where complaint compensations are booked: the line flagged so, else the first
+        expense line (DOMAIN "Policies that act"); None when there is neither."""
+        flagged = [code for code, line in self.lines.items() if line.get("compensation")]
+        if flagged:
+            return flagged[0]
+        expense = [
+            code
+            for code, line in self.lines.items()
+            if line["category"] in (BudgetLineCategory.EXPENSE, BudgetLineCategory.EXPENSE.value)
+        ]
+        return expense[0] if expense else None
+
+    def check_compensation(self, amount: Decimal) -> tuple[str, Decimal] | None:
+        """The compensation line and what is available on it, if this budget takes
+        compensations; under ``stop`` a compensation above it is refused."""
+        line = self.compensation_line
+        if not self.is_active or line is None:
+            return None
+        available = self.available(line)
+        if amount > available and self.control == BudgetControl.STOP:
+            raise CompensationOverBudget(
+                f"a compensation of {amount} exceeds the {available} available on line "
+                f"{line} of the {self.department.value} {self.fiscal_year} budget",
+                fields=("compensation",),
+                figures={"line": line, "available": str(available), "amount": str(amount)},
+            )
+        return line, available
 
     @property
     def planned_total(self) -> Decimal:

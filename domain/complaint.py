@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import FourEyesViolation, InvalidValue, RuleViolation
 from domain.money import non_negative_money
+from domain.personal import FreeText, PersonalText
 from domain.vocabulary import ComplaintCategory, Department, RootCause, ServiceChannel
 
 
@@ -173,6 +174,28 @@ class Complaint(Aggregate):
     # Set by events added later: snapshots taken before them lack these.
     responded_by: str | None = None
     final_decision_by: str | None = None
+    sla_breaches: list[dict[str, Any]] | None = None
+
+    @classmethod
+    def receive(
+        cls,
+        *,
+        customer_id: UUID,
+        channel: ServiceChannel,
+        category: ComplaintCategory,
+        description: str,
+        remedy_sought: str | None,
+        received_at: datetime,
+    ) -> Complaint:
+        """A complaint as the customer made it; their words are sealed with their key."""
+        return cls(
+            customer_id=customer_id,
+            channel=channel,
+            category=category,
+            description=PersonalText(subject=customer_id, text=description),
+            remedy_sought=PersonalText.about(customer_id, remedy_sought),
+            received_at=received_at,
+        )
 
     @event("Received")
     def __init__(
@@ -180,8 +203,8 @@ class Complaint(Aggregate):
         customer_id: UUID,
         channel: ServiceChannel,
         category: ComplaintCategory,
-        description: str,
-        remedy_sought: str | None,
+        description: FreeText,
+        remedy_sought: FreeText | None,
         received_at: datetime,
     ) -> None:
         self.customer_id = customer_id
@@ -202,7 +225,7 @@ class Complaint(Aggregate):
         self.proposal: dict[str, Any] | None = None
         self.approved_by: str | None = None
         self.responded_at: datetime | None = None
-        self.final_decision: str | None = None
+        self.final_decision: FreeText | None = None
         self.resolved_at: datetime | None = None
         self.closed_at: datetime | None = None
         self.knowledge_article: str | None = None
@@ -211,6 +234,14 @@ class Complaint(Aggregate):
         self.paused_since: datetime | None = None
         self.paused_seconds = 0.0
         self.status_before_pause: ComplaintStatus | None = None
+
+    # Every word written on a complaint is about its customer: sealed with their key.
+
+    def _about(self, text: str) -> PersonalText:
+        return PersonalText(subject=self.customer_id, text=text)
+
+    def _maybe_about(self, text: str | None) -> PersonalText | None:
+        return PersonalText.about(self.customer_id, text)
 
     # Checks shared by commands.
 
@@ -231,10 +262,10 @@ class Complaint(Aggregate):
         self._check_open()
         if self.acknowledged_at is not None:
             raise ComplaintAlreadyAcknowledged(f"complaint {self.id} was acknowledged already")
-        self._acknowledged(message=message, at=at)
+        self._acknowledged(message=self._maybe_about(message), at=at)
 
     @event("Acknowledged")
-    def _acknowledged(self, message: str | None, at: datetime) -> None:
+    def _acknowledged(self, message: FreeText | None, at: datetime) -> None:
         self.acknowledged_at = at
         self.status = (
             ComplaintStatus.INVESTIGATING if self.severity else ComplaintStatus.ACKNOWLEDGED
@@ -301,7 +332,7 @@ class Complaint(Aggregate):
         self._reassessed(
             previous_severity=self.severity,
             severity=severity,
-            reason=reason,
+            reason=self._about(reason),
             first_response_due=self.received_at + new.first_response,
             resolution_due=self.resolution_due - old.resolution + new.resolution,
         )
@@ -311,7 +342,7 @@ class Complaint(Aggregate):
         self,
         previous_severity: int,
         severity: int,
-        reason: str,
+        reason: FreeText,
         first_response_due: datetime,
         resolution_due: datetime,
     ) -> None:
@@ -345,8 +376,8 @@ class Complaint(Aggregate):
             compensation = non_negative_money(compensation, "compensation")
         self._resolution_proposed(
             root_cause=root_cause,
-            analysis=analysis,
-            plan=plan,
+            analysis=self._maybe_about(analysis),
+            plan=self._about(plan),
             compensation=compensation,
             proposed_by=proposed_by,
         )
@@ -355,8 +386,8 @@ class Complaint(Aggregate):
     def _resolution_proposed(
         self,
         root_cause: RootCause,
-        analysis: str | None,
-        plan: str,
+        analysis: FreeText | None,
+        plan: FreeText,
         compensation: Decimal | None,
         proposed_by: str,
     ) -> None:
@@ -395,10 +426,10 @@ class Complaint(Aggregate):
             raise ResolutionNotApproved(
                 f"severity {self.severity} plans need approval before the response"
             )
-        self._responded(message=message, at=at, responded_by=responded_by)
+        self._responded(message=self._about(message), at=at, responded_by=responded_by)
 
     @event("Responded")
-    def _responded(self, message: str, at: datetime, responded_by: str | None = None) -> None:
+    def _responded(self, message: FreeText, at: datetime, responded_by: str | None = None) -> None:
         # responded_by: None in events recorded before it was (issue 11).
         self.responded_at = at
         self.responded_by = responded_by
@@ -407,17 +438,17 @@ class Complaint(Aggregate):
     def record_customer_decision(self, accepted: bool, comment: str | None, at: datetime) -> None:
         self._check_status(ComplaintStatus.RESPONDED, ComplaintNotResponded)
         if accepted:
-            self._customer_accepted(comment=comment, at=at)
+            self._customer_accepted(comment=self._maybe_about(comment), at=at)
         else:
-            self._customer_rejected(comment=comment, at=at)
+            self._customer_rejected(comment=self._maybe_about(comment), at=at)
 
     @event("CustomerAccepted")
-    def _customer_accepted(self, comment: str | None, at: datetime) -> None:
+    def _customer_accepted(self, comment: FreeText | None, at: datetime) -> None:
         self.resolved_at = at
         self.status = ComplaintStatus.RESOLVED
 
     @event("CustomerRejected")
-    def _customer_rejected(self, comment: str | None, at: datetime) -> None:
+    def _customer_rejected(self, comment: FreeText | None, at: datetime) -> None:
         # Back to investigating one level higher; the rejected plan no longer stands.
         self.escalation_level += 1
         self.proposal = None
@@ -444,11 +475,11 @@ class Complaint(Aggregate):
                 f"{decided_by} {' and '.join(acts)} on complaint {self.id}: the final "
                 "decision is management's or a second customer_service principal's"
             )
-        self._final_decision_recorded(decision=decision, at=at, decided_by=decided_by)
+        self._final_decision_recorded(decision=self._about(decision), at=at, decided_by=decided_by)
 
     @event("FinalDecisionRecorded")
     def _final_decision_recorded(
-        self, decision: str, at: datetime, decided_by: str | None = None
+        self, decision: FreeText, at: datetime, decided_by: str | None = None
     ) -> None:
         # decided_by: None in events recorded before it was (issue 11).
         self.final_decision = decision
@@ -466,10 +497,10 @@ class Complaint(Aggregate):
                 f"complaint {self.id} is {self.status.value}: record the customer's "
                 "acceptance or a final decision first"
             )
-        self._closed(note=note, knowledge_article=knowledge_article, at=at)
+        self._closed(note=self._maybe_about(note), knowledge_article=knowledge_article, at=at)
 
     @event("Closed")
-    def _closed(self, note: str | None, knowledge_article: str | None, at: datetime) -> None:
+    def _closed(self, note: FreeText | None, knowledge_article: str | None, at: datetime) -> None:
         self.closed_at = at
         self.knowledge_article = knowledge_article
         self.status = ComplaintStatus.CLOSED
@@ -487,10 +518,12 @@ class Complaint(Aggregate):
         # A fresh resolution target from the reopening, by the current severity.
         assert self.severity is not None  # a closed complaint was assessed
         resolution_due = at + SERVICE_LEVELS[self.severity].resolution
-        self._reopened(reason=reason, at=at, resolution_due=resolution_due)
+        self._reopened(reason=self._about(reason), at=at, resolution_due=resolution_due)
 
     @event("Reopened")
-    def _reopened(self, reason: str, at: datetime, resolution_due: datetime | None = None) -> None:
+    def _reopened(
+        self, reason: FreeText, at: datetime, resolution_due: datetime | None = None
+    ) -> None:
         # resolution_due: None in events recorded before the fresh target (issue 11),
         # which kept the original one. The time waited on the customer before the
         # reopening does not move the fresh target: it is taken off the stored base,
@@ -513,10 +546,10 @@ class Complaint(Aggregate):
         self._check_open()
         if self.status not in PAUSABLE:
             raise ComplaintNotPausable(f"complaint {self.id} is {self.status.value}")
-        self._paused(reason=reason, at=at)
+        self._paused(reason=self._about(reason), at=at)
 
     @event("Paused")
-    def _paused(self, reason: str, at: datetime) -> None:
+    def _paused(self, reason: FreeText, at: datetime) -> None:
         self.status_before_pause = self.status
         self.paused_since = at
         self.status = ComplaintStatus.PENDING_CUSTOMER
@@ -542,12 +575,50 @@ class Complaint(Aggregate):
 
     def withdraw(self, reason: str, at: datetime) -> None:
         self._check_open()
-        self._withdrawn(reason=reason, at=at)
+        self._withdrawn(reason=self._about(reason), at=at)
 
     @event("Withdrawn")
-    def _withdrawn(self, reason: str, at: datetime) -> None:
+    def _withdrawn(self, reason: FreeText, at: datetime) -> None:
         self.status = ComplaintStatus.WITHDRAWN
         self._end_pause(at)
+
+    # Deadlines (recorded by the scheduler).
+
+    def sla_due(self, clock: str) -> datetime | None:
+        """When the SLA ``clock`` (``first_response`` or ``resolution``) runs out, if it
+        runs at all: a clock stops with what it waits for, and while the complaint waits
+        on the customer (the time paused moves the resolution target on)."""
+        if self.status in (ComplaintStatus.WITHDRAWN, ComplaintStatus.CLOSED):
+            return None
+        if clock == "first_response":
+            return self.first_response_due if self.acknowledged_at is None else None
+        if self.responded_at is not None or self.resolved_at is not None:
+            return None
+        if self.status == ComplaintStatus.PENDING_CUSTOMER:
+            return None
+        return self.effective_resolution_due
+
+    def record_sla_breach(self, clock: str, now: datetime) -> bool:
+        """Record that the SLA ``clock`` ran out, once per clock and (re)opening; it
+        raises the escalation level. Whether a breach was recorded."""
+        due = self.sla_due(clock)
+        if due is None or due > now:
+            return False
+        if any(
+            b["clock"] == clock and b["reopen_count"] == self.reopen_count
+            for b in self.sla_breaches or ()
+        ):
+            return False
+        self._sla_breached(clock=clock, due=due, escalation_level=self.escalation_level + 1, at=now)
+        return True
+
+    @event("SlaBreached")
+    def _sla_breached(self, clock: str, due: datetime, escalation_level: int, at: datetime) -> None:
+        self.sla_breaches = [
+            *(self.sla_breaches or ()),
+            {"clock": clock, "due": due, "reopen_count": self.reopen_count},
+        ]
+        self.escalation_level = escalation_level
 
     @property
     def effective_resolution_due(self) -> datetime | None:

@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.clock import check_happened
 from domain.errors import InvalidValue, RuleViolation
 from domain.money import positive_money
+from domain.personal import FreeText, PersonalText
 from domain.vocabulary import AcquisitionChannel, MembershipTier, ServiceChannel
 
 
@@ -99,6 +100,11 @@ class CustomerNotSegmented(RuleViolation):
 class NoMarketingConsent(RuleViolation):
     slug = "no-marketing-consent"
     title = "An offer needs the customer's marketing consent"
+
+
+class NoServiceConsent(RuleViolation):
+    slug = "no-service-consent"
+    title = "Surveys and follow-up visits need the customer's service consent"
 
 
 class SurveyAlreadyAnswered(RuleViolation):
@@ -206,6 +212,14 @@ class Customer(Aggregate):
         if self.erased:
             raise CustomerErased(f"customer {self.id} was erased")
 
+    def _check_service_consent(self, what: str) -> None:
+        if not self.service_consent:
+            raise NoServiceConsent(f"customer {self.id} has not consented to {what}")
+
+    def _about(self, text: str) -> PersonalText:
+        """Words written about this customer, to be sealed with their key."""
+        return PersonalText(subject=self.id, text=text)
+
     def _check_not_churned(self) -> None:
         self._check_not_erased()
         if self.status == CustomerStatus.CHURNED:
@@ -302,9 +316,15 @@ class Customer(Aggregate):
         self.marketing_consent = marketing
 
     def answer_survey(
-        self, survey: str, csat: int | None, nps: int | None, comment: str | None
+        self,
+        survey: str,
+        csat: int | None,
+        nps: int | None,
+        comment: str | None,
+        complaint_id: UUID | None = None,
     ) -> None:
         self._check_not_erased()
+        self._check_service_consent("surveys")
         if csat is None and nps is None:
             raise SurveyAnswerEmpty("give csat, nps or both", fields=("csat", "nps"))
         if csat is not None and not 1 <= csat <= 5:
@@ -315,58 +335,73 @@ class Customer(Aggregate):
             raise SurveyAlreadyAnswered(
                 f"survey {survey!r} was answered already", fields=("survey",)
             )
-        self._survey_answered(survey=survey, csat=csat, nps=nps, comment=comment)
+        self._survey_answered(
+            survey=survey,
+            csat=csat,
+            nps=nps,
+            comment=PersonalText.about(self.id, comment),
+            complaint_id=complaint_id,
+        )
 
     @event("SurveyAnswered")
     def _survey_answered(
-        self, survey: str, csat: int | None, nps: int | None, comment: str | None
+        self,
+        survey: str,
+        csat: int | None,
+        nps: int | None,
+        comment: FreeText | None,
+        complaint_id: UUID | None = None,
     ) -> None:
+        # complaint_id: the complaint the survey asks about (None before issue 13).
         self.surveys[survey] = {"csat": csat, "nps": nps}
 
     def log_follow_up(self, channel: ServiceChannel, note: str) -> None:
         self._check_not_erased()
-        self._follow_up_logged(channel=channel, note=note)
+        self._check_service_consent("follow-up visits")
+        self._follow_up_logged(channel=channel, note=self._about(note))
 
     @event("FollowUpLogged")
-    def _follow_up_logged(self, channel: ServiceChannel, note: str) -> None:
+    def _follow_up_logged(self, channel: ServiceChannel, note: FreeText) -> None:
         self.follow_ups += 1
 
     def flag_at_risk(self, reason: str) -> None:
         self._check_not_erased()
         if self.status not in ENGAGED:
             raise CustomerNotEngaged(f"customer {self.id} is {self.status.value}")
-        self._flagged_at_risk(reason=reason)
+        self._flagged_at_risk(reason=self._about(reason))
 
     @event("FlaggedAtRisk")
-    def _flagged_at_risk(self, reason: str) -> None:
+    def _flagged_at_risk(self, reason: FreeText) -> None:
         self.status = CustomerStatus.AT_RISK
 
     def churn(self, reason: str) -> None:
         self._check_not_erased()
         if self.status == CustomerStatus.CHURNED:
             raise CustomerAlreadyChurned(f"customer {self.id} has churned already")
-        self._churned(reason=reason)
+        self._churned(reason=self._about(reason))
 
     @event("Churned")
-    def _churned(self, reason: str) -> None:
+    def _churned(self, reason: FreeText) -> None:
         self.status = CustomerStatus.CHURNED
 
     def reactivate(self, reason: str) -> None:
         self._check_not_erased()
         if self.status not in (CustomerStatus.CHURNED, CustomerStatus.AT_RISK):
             raise CustomerNotLapsed(f"customer {self.id} is {self.status.value}")
-        self._reactivated(reason=reason)
+        self._reactivated(reason=self._about(reason))
 
     @event("Reactivated")
-    def _reactivated(self, reason: str) -> None:
+    def _reactivated(self, reason: FreeText) -> None:
         self.status = CustomerStatus.REACTIVATED
 
     def erase_personal_data(self, reason: str) -> None:
-        """A PIPL erasure request: name and contacts go, the business facts stay."""
+        """A PIPL erasure request: name, contacts and every word written about the
+        customer go, the business facts stay. The reason is words about them too: it
+        is sealed with the key the erasure destroys, so it is never readable."""
         self._check_not_erased()
-        self._personal_data_erased(reason=reason)
+        self._personal_data_erased(reason=self._about(reason))
 
     @event("PersonalDataErased")
-    def _personal_data_erased(self, reason: str) -> None:
+    def _personal_data_erased(self, reason: FreeText) -> None:
         self.personal = PersonalData.erased_for(self.id)
         self.erased = True

@@ -20,6 +20,7 @@ from eventsourcing.persistence import Notification
 
 from application.base import OpsApplication
 from application.jsonable import redacted
+from application.personal import FREE_TEXT_FIELDS
 from projections.projection import Delivery, Projection, utc_text
 from projections.store import ReadCursor
 
@@ -42,6 +43,21 @@ def log_pages(
 
 
 INTERNAL_FIELDS = ("originator_id", "originator_version", "timestamp", "meta", "originator_topic")
+LOGS_ABOUT_CUSTOMERS = frozenset({"customers", "complaints"})
+"""Whose free text is words about a customer: kept out of the trail even where an
+event recorded before sealing holds it as plain text."""
+
+
+def trail_payload(log: str, payload: dict[str, Any]) -> Any:
+    """An event's fields as the trail keeps them: no personal data, sealed or not."""
+    if log in LOGS_ABOUT_CUSTOMERS:
+        payload = {
+            name: {"redacted": True}
+            if name in FREE_TEXT_FIELDS and isinstance(value, str)
+            else value
+            for name, value in payload.items()
+        }
+    return redacted(payload)
 
 
 def chain_hash(previous: str, log: str, notification: Notification) -> str:
@@ -121,6 +137,6 @@ class AuditTrail(Projection):
             meta.get("request_id"),
             meta.get("command"),
             meta.get("on_behalf_of"),
-            json.dumps(redacted(payload), ensure_ascii=False, sort_keys=True),
+            json.dumps(trail_payload(delivery.log, payload), ensure_ascii=False, sort_keys=True),
             hash_,
         )

@@ -109,6 +109,10 @@ class ComplaintsView(RowProjection):
             utc_text(event.resolution_due),
         )
 
+    @handles(ComplaintEvents.SlaBreached)
+    def on_sla_breached(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        self._set(cursor, delivery, "escalation_level = ?", event.escalation_level)
+
     @handles(ComplaintEvents.Assigned)
     def on_assigned(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
         self._set(

@@ -8,6 +8,7 @@ The queries that read this model are in ``projections.queries.customers``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from domain.customer import Customer
@@ -19,7 +20,7 @@ from projections.projection import (
     handles,
     utc_text,
 )
-from projections.store import ReadCursor
+from projections.store import ReadCursor, ReadModelStore
 
 CustomerEvents = events_of(Customer)
 """Customer's event classes, for ``@handles``."""
@@ -116,7 +117,14 @@ class CustomersView(RowProjection):
 
     @handles(CustomerEvents.PersonalDataErased)
     def on_personal_data_erased(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:
+        if not cursor.postgres:
+            # The old name and contacts are overwritten in the file, not only unlinked.
+            cursor.execute("PRAGMA secure_delete = ON")
         self._set(cursor, delivery, "name = NULL, email = NULL, phone = NULL, erased = 1")
+
+    def page_committed(self, store: ReadModelStore, deliveries: Sequence[Delivery]) -> None:
+        if any(isinstance(d.event, CustomerEvents.PersonalDataErased) for d in deliveries):
+            store.forget_overwritten()
 
     @handles(CustomerEvents.SurveyAnswered)
     def on_survey_answered(self, cursor: ReadCursor, event: Any, delivery: Delivery) -> None:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, TypeVar
 from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.persistence import Notification
 
-from projections.store import ReadCursor
+from projections.store import ReadCursor, ReadModelStore
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,11 @@ class Projection(ABC):
             handlers.update(marked)
         cls.handlers = handlers
 
+    def wanted_topics(self) -> frozenset[str] | None:
+        """The topics of the only events this projection needs to see, if it says so
+        (a policy: the events it reacts to); None: every event of its logs."""
+        return None
+
     def apply(self, cursor: ReadCursor, delivery: Delivery) -> None:
         """Write what ``delivery`` changes; called inside the page's transaction.
 
@@ -135,6 +140,10 @@ class Projection(ABC):
         handler = self.handlers.get(type(delivery.event))
         if handler is not None:
             handler(self, cursor, delivery.event, delivery)
+
+    def page_committed(self, store: ReadModelStore, deliveries: Sequence[Delivery]) -> None:
+        """Called once a page's transaction has committed (for work outside it)."""
+        return
 
     def apply_page(self, cursor: ReadCursor, deliveries: Sequence[Delivery]) -> None:
         """A page of one log's events, in order, in one transaction."""

@@ -154,20 +154,27 @@ class ProjectionRunner:
             if store is self.stores[projection.name]:
                 self._known[projection.name, app.name] = position
             return 0
+        last = notifications[-1].id
+        wanted = projection.wanted_topics()
+        if wanted is not None and until is None:
+            # A policy reacts to a few event types: the others are not even decoded
+            # (decoding decrypts personal data), but the position moves past them.
+            notifications = [n for n in notifications if n.topic in wanted]
         decoded: Iterator[Delivery] = (
             Delivery(app.name, n, app.mapper.to_domain_event(n)) for n in notifications
         )
         if until is not None:  # a log's events are in the order they were recorded
             decoded = takewhile(lambda d: d.event.timestamp <= until, decoded)
         deliveries = list(decoded)
-        if not deliveries:
+        if not deliveries and (wanted is None or until is not None):
             return 0
 
         def write(cursor: ReadCursor) -> None:
             projection.apply_page(cursor, deliveries)
 
+        end = last if wanted is not None and until is None else deliveries[-1].position
         try:
-            fresh = store.apply_page(app.name, position, deliveries[-1].position, write)
+            fresh = store.apply_page(app.name, position, end, write)
         except IntegrityError:
             if store.position(app.name) == position:
                 raise  # the projection itself broke a constraint: not a race
@@ -175,7 +182,9 @@ class ProjectionRunner:
         if not fresh:
             # Another runner applied this page first: its rows stand, ours rolled back.
             log.info("%s: page after %s:%d applied elsewhere", projection.name, app.name, position)
-        return len(deliveries)
+        else:
+            projection.page_committed(store, deliveries)
+        return max(len(deliveries), 1)
 
     def rebuild(self, name: str) -> int:
         """Build one read model again from the whole history, beside the live one, and
@@ -262,6 +271,11 @@ class ProjectionRunner:
 
     def reached(self, projection: str, log_name: str, position: int) -> bool:
         return self.stores[projection].position(log_name) >= position
+
+    def idle(self) -> bool:
+        """Whether every projection (policies included) has applied every event, as far
+        as this runner knows (one query per log)."""
+        return not self._behind(self._heads())
 
     def nudge(self) -> None:
         """New events were written here: catch up now rather than at the next poll."""

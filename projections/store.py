@@ -28,6 +28,7 @@ from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingR
 from eventsourcing.utils import Environment
 from psycopg import sql
 
+from application.personal import empty_write_ahead_log
 from application.store import StoreConfig
 
 
@@ -134,6 +135,15 @@ class ReadModelStore:
         with self.transaction(commit=True) as cursor:
             for statement in statements:
                 cursor.execute(statement)
+
+    def forget_overwritten(self) -> None:
+        """Make what was overwritten unrecoverable from the files (after an erasure): a
+        SQLite store's write-ahead log is emptied (``secure_delete`` zeroed the page
+        space). PostgreSQL's dead rows go with VACUUM (see docs/privacy.md)."""
+        if self.postgres:
+            return
+        path = shadow_path(self.config, self.name, self.beside) if self.beside else None
+        empty_write_ahead_log(str(path or self.config.sqlite_path(self.name)))
 
     def position(self, source: str) -> int:
         return self.tracking.max_tracking_id(source) or 0

@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate, DomainEvent
 import projections.catalog  # noqa: F401 (imports every projection opsledger runs)
 from domain.customer import Customer
 from projections.customers import CustomerEvents, CustomersView
+from projections.policy import Policy
 from projections.projection import Delivery, Projection, RowProjection, handles
 from projections.store import ReadCursor
 
@@ -50,11 +51,17 @@ def names(classes: set[type[DomainEvent]]) -> list[str]:
 
 def test_every_projection_is_checked() -> None:
     assert {cls.__name__ for cls in PROJECTIONS} == {
+        "Alerting",
+        "AlertsView",
         "AuditTrail",
         "BudgetsView",
+        "CompensationBudget",
         "ComplaintsView",
         "CustomersView",
+        "DetractorReopen",
         "EmployeesView",
+        "InboxView",
+        "RecurringRootCause",
         "RisksView",
     }
 
@@ -67,6 +74,10 @@ def test_every_event_of_the_followed_aggregates_is_handled_or_ignored(
         # A generic projection takes every event alike: it has no handlers to forget.
         assert projection.apply_page is not Projection.apply_page
         assert projection.handlers == {} and projection.ignores == ()
+        return
+    if issubclass(projection, Policy):
+        # A policy reacts to the few events its rules name, and to no others.
+        assert projection.handlers and projection.follows == ()
         return
     assert projection.follows, "say which aggregates' events this projection reads"
     events = set().union(*(event_classes(aggregate) for aggregate in projection.follows))

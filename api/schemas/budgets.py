@@ -32,6 +32,10 @@ class BudgetLineInput(CommandIn):
         default=None, max_length=24, description="Optional: 12 amounts that sum to `amount`"
     )
     description: Text | None = None
+    compensation: bool = Field(
+        default=False,
+        description="Book complaint compensations here (else on the first expense line)",
+    )
 
 
 class BudgetDraftRequest(CommandIn):

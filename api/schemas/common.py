@@ -18,6 +18,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from application.jsonable import jsonable
+from domain.personal import PersonalText
 
 MAX_TEXT = 10_000
 FIRST_YEAR, LAST_YEAR = 1900, 2200
@@ -156,3 +157,28 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 """Errors as application/problem+json (RFC 9457); ``api.openapi`` files these models
 under that media type (FastAPI puts a response model under application/json)."""
+
+
+def words(value: Any) -> Any:
+    """A free-text field as a read answers it: the words, or null when erased (an
+    application's ``readable`` opened it)."""
+    return value.text if isinstance(value, PersonalText) else value
+
+
+def erased_fields(**fields: Any) -> list[str]:
+    """The names of the free-text fields among ``fields`` whose words were erased."""
+    return [
+        name
+        for name, value in fields.items()
+        if isinstance(value, PersonalText) and value.text is None
+    ]
+
+
+ErasedFields = Annotated[
+    list[str],
+    Field(
+        description="The free-text fields whose words were erased with the customer's "
+        "personal data (PIPL): they read null. Empty while nothing is erased",
+        examples=[["description", "remedy_sought"]],
+    ),
+]

@@ -8,7 +8,16 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Code, CommandIn, Money, Name, Text
+from api.schemas.common import (
+    Code,
+    CommandIn,
+    ErasedFields,
+    Money,
+    Name,
+    Text,
+    erased_fields,
+    words,
+)
 from domain.complaint import Complaint
 from domain.vocabulary import ComplaintCategory, Department, RootCause, ServiceChannel
 
@@ -69,7 +78,7 @@ class ComplaintCloseRequest(CommandIn):
 class ProposalOut(BaseModel):
     root_cause: RootCause
     analysis: str | None
-    plan: str
+    plan: str | None = Field(description="Null once erased (see the complaint's erased_fields)")
     compensation: Decimal | None
     proposed_by: str
     approved_by: str | None
@@ -82,7 +91,9 @@ class ComplaintOut(BaseModel):
     customer_id: UUID
     channel: ServiceChannel
     category: ComplaintCategory
-    description: str
+    description: str | None = Field(
+        description="The customer's words; null once erased (see erased_fields)"
+    )
     remedy_sought: str | None
     received_at: datetime
     acknowledged_at: datetime | None
@@ -108,14 +119,28 @@ class ComplaintOut(BaseModel):
     knowledge_article: str | None
     escalation_level: int
     reopen_count: int
+    erased_fields: ErasedFields
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def of(cls, complaint: Complaint) -> ComplaintOut:
-        proposal = None
+        """The complaint as ``Complaints.readable`` opened it."""
+        proposal, texts = (
+            None,
+            {
+                "description": complaint.description,
+                "remedy_sought": complaint.remedy_sought,
+                "final_decision": complaint.final_decision,
+            },
+        )
         if complaint.proposal is not None:
-            proposal = ProposalOut(**complaint.proposal, approved_by=complaint.approved_by)
+            plan, analysis = complaint.proposal["plan"], complaint.proposal["analysis"]
+            texts |= {"proposal.analysis": analysis, "proposal.plan": plan}
+            proposal = ProposalOut(
+                **complaint.proposal | {"plan": words(plan), "analysis": words(analysis)},
+                approved_by=complaint.approved_by,
+            )
         return cls(
             id=complaint.id,
             version=complaint.version,
@@ -123,8 +148,8 @@ class ComplaintOut(BaseModel):
             customer_id=complaint.customer_id,
             channel=complaint.channel,
             category=complaint.category,
-            description=complaint.description,
-            remedy_sought=complaint.remedy_sought,
+            description=words(complaint.description),
+            remedy_sought=words(complaint.remedy_sought),
             received_at=complaint.received_at,
             acknowledged_at=complaint.acknowledged_at,
             severity=complaint.severity,
@@ -138,13 +163,14 @@ class ComplaintOut(BaseModel):
             needs_approval=complaint.needs_approval,
             responded_at=complaint.responded_at,
             responded_by=complaint.responded_by,
-            final_decision=complaint.final_decision,
+            final_decision=words(complaint.final_decision),
             final_decision_by=complaint.final_decision_by,
             resolved_at=complaint.resolved_at,
             closed_at=complaint.closed_at,
             knowledge_article=complaint.knowledge_article,
             escalation_level=complaint.escalation_level,
             reopen_count=complaint.reopen_count,
+            erased_fields=erased_fields(**texts),
             created_at=complaint.created_on,
             updated_at=complaint.modified_on,
         )

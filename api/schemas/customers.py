@@ -53,6 +53,9 @@ class CustomerSurveyRequest(CommandIn):
     csat: int | None = Field(default=None, ge=1, le=5)
     nps: int | None = Field(default=None, ge=0, le=10)
     comment: Text | None = None
+    complaint_id: UUID | None = Field(
+        default=None, description="The complaint the survey asks about (a detractor reopens it)"
+    )
 
 
 class CustomerFollowUpRequest(CommandIn):

@@ -16,6 +16,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from application.base import OpsApplication
+from projections.alerts import AlertsView
 from projections.audit import AuditTrail
 from projections.budgets import BudgetsView
 from projections.checkpoints import Checkpoint, CheckpointStore
@@ -23,7 +24,9 @@ from projections.complaints import ComplaintsView
 from projections.customers import CustomersView
 from projections.employees import EmployeesView
 from projections.history import History
+from projections.inbox import InboxView
 from projections.listing import Listing, page
+from projections.queries.alerts import alert_item, open_alerts_for
 from projections.queries.audit import AuditFilter, LogVerification, list_events, verify_log
 from projections.queries.budgets import BudgetFilter, budget_dashboard, budget_items
 from projections.queries.complaints import ComplaintFilter, complaint_dashboard, complaint_item
@@ -34,6 +37,14 @@ from projections.queries.customers import (
     customer_item,
 )
 from projections.queries.employees import WorkforceFilter, employee_item, workforce_dashboard
+from projections.queries.inbox import (
+    InboxCaller,
+    actionable,
+    alert_items,
+    awaiting,
+    overdue_complaints,
+    overdue_risk_work,
+)
 from projections.queries.risks import RiskFilter, risk_dashboard, risk_item
 from projections.risks import RisksView
 from projections.runner import ProjectionRunner
@@ -46,6 +57,7 @@ Page = tuple[list[dict[str, Any]], Key | None]
 
 CUSTOMERS, COMPLAINTS, BUDGETS = CustomersView.name, ComplaintsView.name, BudgetsView.name
 EMPLOYEES, RISKS, AUDIT = EmployeesView.name, RisksView.name, AuditTrail.name
+ALERTS, INBOX = AlertsView.name, InboxView.name
 
 
 class ReadModels:
@@ -173,6 +185,26 @@ class ReadModels:
     def risks(self, listing: Listing, *, limit: int, after: Key | None, today: date) -> Page:
         rows, next_key = self._page(RISKS, listing, limit, after)
         return [risk_item(row, today) for row in rows], next_key
+
+    # Alerts.
+
+    def alerts(self, listing: Listing, *, limit: int, after: Key | None) -> Page:
+        rows, next_key = self._page(ALERTS, listing, limit, after)
+        return [alert_item(row) for row in rows], next_key
+
+    def open_alerts_for(self, principal: str, roles: Iterable[str]) -> list[dict[str, Any]]:
+        return open_alerts_for(self._stores[ALERTS], principal, roles)
+
+    def inbox(self, caller: InboxCaller, now: datetime) -> list[dict[str, Any]]:
+        """Everything awaiting ``caller`` that they may act on, oldest first."""
+        items = [
+            *awaiting(self._stores[INBOX], caller),
+            *overdue_complaints(self._stores[COMPLAINTS], caller, now),
+            *overdue_risk_work(self._stores[RISKS], caller, now),
+            *alert_items(self._stores[ALERTS], caller),
+        ]
+        items.sort(key=lambda item: (item["since"] or "", item["id"]))
+        return actionable(items, caller)
 
     # The audit trail.
 

@@ -4,6 +4,7 @@ and the event store's position (a refused request must not move it)."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -118,8 +119,19 @@ class Api:
 
     # The event store.
 
+    def settle(self) -> None:
+        """Until the app's runner has applied every event: the policies react to events
+        by writing others (docs/policies.md), so a log moves a moment after a command."""
+        runner = self.client.app.state.projections  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 10
+        while not runner.idle() and time.monotonic() < deadline:
+            runner.nudge()
+            time.sleep(0.005)
+
     def positions(self) -> dict[str, int]:
-        """The max notification id of every application's log."""
+        """The max notification id of every application's log, once the policies have
+        reacted to what was written before."""
+        self.settle()
         services = self.client.app.state.services  # type: ignore[attr-defined]
         return {app.name: app.recorder.max_notification_id() or 0 for app in services.all()}
 

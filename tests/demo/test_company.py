@@ -72,6 +72,9 @@ def check_customers(people: list[Customer]) -> None:
     assert any(a["csat"] is not None for a in answers)
     assert any(a["nps"] is not None for a in answers)
     assert any(c.follow_ups for c in people)
+    # Surveys and follow-up visits only for who gave service consent (PIPL).
+    assert any(not c.service_consent for c in people)
+    assert all(not (c.surveys or c.follow_ups) for c in people if not c.service_consent)
 
 
 def check_complaints(cases: list[Complaint]) -> None:

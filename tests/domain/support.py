@@ -12,6 +12,7 @@ from eventsourcing.application import project_aggregate
 from eventsourcing.domain import Aggregate
 
 from domain.errors import DomainError
+from domain.personal import PersonalText
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
 
@@ -53,3 +54,8 @@ def assert_replays_to_same_state(aggregate: Aggregate) -> None:
     assert state_of(by_reduce) == state_of(aggregate)
     assert state_of(by_projection) == state_of(aggregate)
     assert type(by_reduce) is type(aggregate)
+
+
+def words(value: Any) -> Any:
+    """Free text as written, whether sealed for a subject (PersonalText) or not."""
+    return value.text if isinstance(value, PersonalText) else value

@@ -25,6 +25,7 @@ from domain.customer import (
     DuplicateOrderRef,
     MembershipNotUpward,
     NoMarketingConsent,
+    NoServiceConsent,
     NpsOutOfRange,
     PersonalData,
     SurveyAlreadyAnswered,
@@ -33,6 +34,7 @@ from domain.customer import (
 )
 from domain.errors import DomainError, InvalidValue, RuleViolation
 from domain.money import AmountNotPositive, InvalidMoneyAmount
+from domain.personal import PersonalText
 from domain.vocabulary import AcquisitionChannel, MembershipTier, ServiceChannel
 from tests.domain.support import assert_refused, assert_replays_to_same_state, settled
 
@@ -437,6 +439,47 @@ def test_consent_change_keeps_what_is_not_given() -> None:
     assert (customer.service_consent, customer.marketing_consent) == (False, True)
 
 
+@pytest.mark.parametrize(
+    "act",
+    [
+        pytest.param(lambda c: c.answer_survey("q1", 5, None, "fine"), id="survey"),
+        pytest.param(lambda c: c.log_follow_up(ServiceChannel.PHONE, "called"), id="follow-up"),
+    ],
+)
+def test_surveys_and_follow_ups_need_service_consent(act: Callable[[Customer], Any]) -> None:
+    customer = registered(service_consent=False, marketing_consent=True)
+
+    error = assert_refused(customer, NoServiceConsent, act)
+
+    assert error.slug == "no-service-consent"
+    customer.change_consent(service=True, marketing=None)
+    act(customer)  # given again: accepted
+
+
+def test_withdrawn_service_consent_stops_surveys_but_not_offers() -> None:
+    customer = registered(marketing_consent=True)
+    customer.assign_segment("champions")
+    customer.change_consent(service=False, marketing=None)
+    settled(customer)
+
+    assert_refused(customer, NoServiceConsent, lambda c: c.answer_survey("q1", 4, None, None))
+    customer.make_offer("coupon", None)  # marketing consent is a consent of its own
+
+
+def test_words_about_the_customer_are_tagged_as_theirs_to_be_sealed() -> None:
+    customer = registered()
+    customer.log_follow_up(ServiceChannel.PHONE, "prefers calls after 6pm")
+    customer.answer_survey("q1", 2, None, "rude courier")
+    customer.erase_personal_data("asked by phone")
+
+    follow_up, survey, erased = customer.collect_events()[-3:]
+    for event, words in ((follow_up, "prefers calls after 6pm"), (survey, "rude courier")):
+        value = vars(event).get("note") or vars(event)["comment"]
+        assert value == PersonalText(subject=customer.id, text=words)
+    assert vars(erased)["reason"] == PersonalText(subject=customer.id, text="asked by phone")
+    assert "6pm" not in repr(follow_up)  # no log line or traceback shows the words
+
+
 # Surveys (§5.3.1).
 
 
@@ -628,6 +671,7 @@ def test_every_refusal_is_a_domain_error_with_a_kebab_case_slug() -> None:
         MembershipNotUpward,
         CustomerNotSegmented,
         NoMarketingConsent,
+        NoServiceConsent,
         SurveyAlreadyAnswered,
         SurveyAnswerEmpty,
         CsatOutOfRange,

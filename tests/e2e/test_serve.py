@@ -394,6 +394,7 @@ def test_serve_demo_prints_a_token_per_role_and_loads_once(
         assert set(first) == {role.value for role in Role}
         assert len(set(first.values())) == len(Role)
         assert httpx.get(server.url + unknown, headers=bearer(first["auditor"])).status_code == 404
+        check_inboxes(server, first)
     loaded = store_positions(store_config)
     assert loaded["customers"] > 0
     assert loaded["complaints"] > 0
@@ -406,6 +407,33 @@ def test_serve_demo_prints_a_token_per_role_and_loads_once(
         assert revoked.status_code == 401
         assert httpx.get(server.url + unknown, headers=bearer(second["auditor"])).status_code == 404
     assert store_positions(store_config) == loaded
+
+
+def check_inboxes(server: Server, tokens: dict[str, str]) -> None:
+    """Once the policies and the scheduler have run over the demo, every role that acts
+    has open alerts and something else awaiting it (auditors only read)."""
+    deadline, missing = time.monotonic() + 120, None
+    while time.monotonic() < deadline:
+        health = httpx.get(server.url + "/health", timeout=30).json()
+        if any(lag["events"] for lag in health["projections"].values()):
+            time.sleep(1)  # the policies are still reacting to the demo's history
+            continue
+        missing = {}
+        for role, token in tokens.items():
+            answer = httpx.get(server.url + "/inbox", headers=bearer(token), timeout=30)
+            kinds = {item["kind"] for item in answer.json()["items"]}
+            if role == "auditor":
+                assert kinds == set()
+            elif "alert" not in kinds or (kinds == {"alert"} and role in ("board", "hr")):
+                missing[role] = sorted(kinds)
+        if not missing:
+            break
+        time.sleep(1)
+    assert missing == {}, missing
+    alerts = httpx.get(
+        server.url + "/alerts?status=open", headers=bearer(tokens["auditor"]), timeout=30
+    )
+    assert alerts.status_code == 200 and alerts.json()["items"]
 
 
 def bearer(token: str) -> dict[str, str]:

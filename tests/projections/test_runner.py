@@ -481,8 +481,11 @@ def test_every_read_model_rebuilds_to_the_incrementally_built_rows(
     try:
         for batch in range(3):
             mixed_history(services, customers=2, start=2 * batch)
-            runner.catch_up()
+            while runner.catch_up():  # until what the policies wrote is applied too
+                pass
         for projection in runner.projections:
+            if getattr(projection, "reacts", False):
+                continue  # a policy acts rather than answers reads (docs/policies.md)
             incremental = _tables(runner, projection.name)
             runner.rebuild(projection.name)
             assert _tables(runner, projection.name) == incremental, projection.name

@@ -27,4 +27,7 @@ def settings(store_config: StoreConfig) -> Settings:
         data_dir=store_config.data_dir,
         pool_size=1,
         log_level="WARNING",
+        # The deadline scheduler's first round comes when the app's read models are
+        # caught up (nothing is due in a new store); tests tick it themselves.
+        scheduler_interval=3600,
     )
