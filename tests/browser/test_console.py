@@ -322,8 +322,13 @@ def test_languages_switch_and_follow_accept_language(console: Console, browser: 
     try:
         page.goto(console.url + "/ui/sign-in")
         assert page.locator("h1").inner_text() == "登录"
+        page.fill("#token", console.tokens["management"])
+        page.click("#sign-in")
+        page.goto(console.url + "/ui/dashboards/risks")
+        assert page.locator("h1").inner_text() == "风险"
+        page.screenshot(path=str(SCREENSHOTS / "dashboard-risks-zh-desktop.png"), full_page=True)
         page.click('a[lang="en"]')
-        assert page.locator("h1").inner_text() == "Sign in"
+        assert page.locator("h1").inner_text() == "Risks"
     finally:
         context.close()
 
