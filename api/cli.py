@@ -42,6 +42,14 @@ def _serve(args: argparse.Namespace) -> int:
     _prepare_store(settings)
     if args.demo:
         _load_demo(settings)
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    shown = f"[{shown}]" if ":" in shown else shown
+    print(
+        f"opsledger: console at http://{shown}:{args.port}/ui/ "
+        f"(sign in with a token; API documentation at /docs)",
+        file=sys.stderr,
+        flush=True,
+    )
     config = uvicorn.Config(
         "api.main:create_app",
         factory=True,

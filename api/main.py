@@ -35,6 +35,7 @@ from api.routes import (
 )
 from api.settings import Settings
 from api.tokens import TokenStore
+from api.ui import mount as mount_console
 from application.services import Services
 from projections.catalog import all_projections
 from projections.delivery import WebhookWorker
@@ -117,6 +118,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Operation ids are the route functions' names (register_customer, ...),
         # so that generated clients get readable method names.
         generate_unique_id_function=lambda route: route.name,
+        # /docs and /redoc come with the console, their assets served by the app.
+        docs_url=None,
+        redoc_url=None,
     )
     install_problem_handlers(app)
     finish_openapi(app)
@@ -145,4 +149,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         inbox,
     ):
         app.include_router(module.router)
+    mount_console(app)
     return app

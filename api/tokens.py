@@ -173,6 +173,14 @@ class TokenStore:
         )
         return token
 
+    def revoke_token(self, token: str) -> None:
+        """``token`` stops working at once (a console session's sign-out)."""
+        self._execute(
+            "UPDATE opsledger_tokens SET revoked_at = ? "
+            "WHERE token_hash = ? AND revoked_at IS NULL",
+            (datetime.now(UTC).isoformat(), _hash(token)),
+        )
+
     def principal(self, token: str) -> Principal | None:
         """The token's principal, read from the store on every request (no cache): a
         new token works at once, and a revoked one stops at once. Raises TokenExpired

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from tests.api.support import Api
 
 # /metrics answers Prometheus text for the scraper, documented in docs/operations.md.
-UNDOCUMENTED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/metrics"}
+UNDOCUMENTED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/metrics", "/"}
+CONSOLE = ("/ui", "/docs-assets")  # the web console's pages and assets (api/ui): not the API
 READ_ENDPOINTS = {
     "/customers",
     "/complaints",
@@ -35,7 +36,8 @@ def get_paths(client: TestClient) -> set[str]:
     """The path of every GET route the app serves (included routers' too, as FastAPI's
     own OpenAPI walks them), but the documentation's own."""
     routes = iter_route_contexts(client.app.routes)  # type: ignore[attr-defined]
-    return {str(r.path) for r in routes if "GET" in (r.methods or ())} - UNDOCUMENTED
+    paths = {str(r.path) for r in routes if "GET" in (r.methods or ())} - UNDOCUMENTED
+    return {p for p in paths if not any(p == c or p.startswith(c + "/") for c in CONSOLE)}
 
 
 def answer_schema(openapi: dict[str, Any], path: str) -> tuple[str, dict[str, Any]]:
