@@ -11,6 +11,8 @@ BIN := $(VENV)/bin
 LOCK := requirements.lock
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes: a module's tests stay on one (they share its app and store).
+TEST_WORKERS ?= 2
 
 .PHONY: install install-test run test lint lock clean
 
@@ -40,7 +42,7 @@ lint: install-test
 	$(BIN)/lint-imports --no-cache
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Re-resolve the lock after changing the dependencies in pyproject.toml.
 lock: $(BIN)/python

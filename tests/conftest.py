@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -35,6 +36,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 POSTGRES_RUNS = 0
+ON_POSTGRES = re.compile(r"[\[-]postgres[\]-]")
 NOT_COLLECTED: list[pytest.Item] = []
 
 
@@ -62,7 +64,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count the PostgreSQL runs that passed (with pytest-xdist, the controller sees
+    every worker's reports here)."""
+    global POSTGRES_RUNS
+    if report.when == "call" and report.passed and ON_POSTGRES.search(report.nodeid):
+        POSTGRES_RUNS += 1
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):
+        return  # a pytest-xdist worker: the controller counts
     if os.environ.get("CI") and POSTGRES_RUNS == 0 and session.testscollected:
         print(f"\nCI: no test ran on PostgreSQL ({POSTGRES_ENV}); failing the run")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -113,11 +125,8 @@ def store_config(
 ) -> StoreConfig:
     """An empty event store: SQLite files in a temp dir, or an emptied PostgreSQL database.
     (In a ``shared_app`` module, the one its tests share: empty for the first.)"""
-    if request.param == "postgres":
-        if postgres_database is None:
-            pytest.skip(f"{POSTGRES_ENV} not set")
-        global POSTGRES_RUNS
-        POSTGRES_RUNS += 1
+    if request.param == "postgres" and postgres_database is None:
+        pytest.skip(f"{POSTGRES_ENV} not set")
     make = functools.partial(_empty_store, request.param, tmp_path_factory, postgres_database)
     if shares_app(request):
         return module_shared.get(("store", request.param), make)
