@@ -44,10 +44,10 @@ def _serve(args: argparse.Namespace) -> int:
         _load_demo(settings)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     shown = f"[{shown}]" if ":" in shown else shown
+    # On stdout, beside the demo's tokens: stderr is the log, one JSON object a line.
     print(
         f"opsledger: console at http://{shown}:{args.port}/ui/ "
         f"(sign in with a token; API documentation at /docs)",
-        file=sys.stderr,
         flush=True,
     )
     config = uvicorn.Config(
@@ -234,7 +234,7 @@ def _run_projections(args: argparse.Namespace) -> int:
     runner = ProjectionRunner(
         services, store, all_projections(services), checkpointing=settings.checkpointing()
     )
-    webhooks = WebhookWorker(services, store, settings.webhooks())
+    webhooks = WebhookWorker(services, store, settings.webhooks(), lock_session=runner.lock_session)
     services.webhooks.allow_link_local = settings.webhook_allow_link_local
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -77,7 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             services, store, all_projections(services), checkpointing=settings.checkpointing()
         )
         services.webhooks.allow_link_local = settings.webhook_allow_link_local
-        worker = WebhookWorker(services, store, settings.webhooks())
+        worker = WebhookWorker(
+            services, store, settings.webhooks(), lock_session=runner.lock_session
+        )
         for application in services.all():
             application.on_saved = _nudge(runner, worker)
         app.state.services, app.state.projections = services, runner

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from eventsourcing.domain import DomainEvent
+from eventsourcing.postgres import PostgresFactory
 
 from application.base import OpsApplication, command
 from application.context import CommandContext, CommandResult
@@ -169,7 +170,7 @@ class Webhooks(OpsApplication):
 
     def construct_recorder(self) -> Any:
         recorder = super().construct_recorder()
-        postgres = self.factory.__class__.__module__.endswith("postgres")
+        postgres = isinstance(self.factory, PostgresFactory)
         self.secrets = WebhookSecrets(
             self.factory.datastore,  # type: ignore[attr-defined]
             postgres=postgres,

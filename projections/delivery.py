@@ -38,7 +38,7 @@ from application.services import Services
 from application.store import StoreConfig
 from application.webhooks import SECRET_PREFIX, Webhooks, check_webhook_url
 from domain.errors import DomainError
-from projections.lock import ProjectionLock
+from projections.lock import LockSession, ProjectionLock
 from projections.store import ReadModelStore
 from projections.webhooks import (
     CANCELLED,
@@ -419,7 +419,10 @@ class WebhookWorker:
         *,
         clock: Callable[[], float] = time.time,
         on_failed: Callable[[FailedDelivery], None] | None = None,
+        lock_session: LockSession | None = None,
     ) -> None:
+        """``lock_session``: the projection runner's lock connection, to share (else
+        the worker opens one of its own on PostgreSQL)."""
         self.settings = settings or WebhookConfig()
         self.clock = clock
         self.store = open_outbox(config)
@@ -434,7 +437,7 @@ class WebhookWorker:
             allow_link_local=self.settings.allow_link_local,
             on_failed=on_failed or alert_on_failure(services.alerts),
         )
-        self.lock = ProjectionLock(config, OUTBOX)
+        self.lock = ProjectionLock(config, OUTBOX, lock_session)
         self._wake = threading.Event()
         self._queued = threading.Event()
         self._stop = threading.Event()

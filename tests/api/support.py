@@ -139,7 +139,8 @@ class Api:
     def no_new_events(self) -> Iterator[None]:
         before = self.positions()
         yield
-        assert self.positions() == before, "a refused request wrote events"
+        after = self.positions()
+        assert after == before, f"a refused request wrote events: {before} -> {after}"
 
     def refused(
         self,

@@ -18,7 +18,7 @@ from projections.runner import ProjectionRunner
 from tests.api.support import Api, assert_position, assert_problem
 from tests.projections.support import alter_event
 
-LOGS = {"customers", "complaints", "risks", "employees", "budgets"}
+LOGS = {"customers", "complaints", "risks", "employees", "budgets", "alerts", "webhooks"}
 READERS = (Role.AUDITOR, Role.MANAGEMENT, Role.BOARD)
 OTHERS = (
     Role.SALES,

@@ -54,7 +54,8 @@ def test_metrics_count_requests_commands_and_lag(api: Api, client: TestClient) -
     assert grew("opsledger_commands_total", **created) >= 1
     refused = {"collection": "complaints", "outcome": "refused", "rule": "complaint-not-responded"}
     assert grew("opsledger_commands_total", **refused) == 1
-    assert grew("opsledger_commands_total", collection="complaints", outcome="conflict") == 1
+    conflict = {"collection": "complaints", "command": "acknowledge_complaint"}
+    assert grew("opsledger_commands_total", **conflict, outcome="conflict") == 1
     for projection, log in (("audit", "customers"), ("complaints_view", "complaints")):
         assert f'opsledger_projection_lag_events{{log="{log}",projection="{projection}"}}' in text
         assert f'opsledger_projection_lag_seconds{{log="{log}",projection="{projection}"}}' in text

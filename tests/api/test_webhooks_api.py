@@ -25,13 +25,15 @@ WAIT = 20.0
 
 @pytest.fixture
 def settings(store_config: StoreConfig) -> Settings:
-    """Deliveries retried after 50 ms, 50 ms, 50 ms, with no jitter: fast tests."""
+    """Deliveries retried after 50 ms, 50 ms, 50 ms, with no jitter: fast tests; the last
+    wait is an hour, so that deliveries to the receivers of tests already over do not
+    fail (and raise webhook_failed alerts) while a later test checks its refusals."""
     return Settings(
         database_url=store_config.database_url,
         data_dir=store_config.data_dir,
         pool_size=1,
         log_level="WARNING",
-        webhook_retry_schedule="50ms,50ms,50ms",
+        webhook_retry_schedule="50ms,50ms,50ms,1h",
         webhook_retry_jitter=0,
         webhook_poll_seconds=0.05,
         webhook_timeout=2,

@@ -84,7 +84,7 @@ def test_finance_limit_is_ten_percent_of_the_planned_spending_never_revenue() ->
     assert budget.planned_spending == Decimal("500000.00")
     assert budget.finance_approval_limit == Decimal("50000.00")
 
-    richer = drafted(lines=[*LINES[1:], PlannedLine("6002", BudgetLineCategory.REVENUE, "9e6")])
+    richer = drafted(lines=[*LINES[1:], PlannedLine("6002", BudgetLineCategory.REVENUE, "9000000")])
     assert richer.finance_approval_limit == Decimal("50000.00")
 
 
