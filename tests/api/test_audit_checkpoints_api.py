@@ -35,7 +35,10 @@ def settings(store_config: StoreConfig, key_file: Path) -> Settings:
         pool_size=1,
         log_level="WARNING",
         audit_key=key_file,
-        checkpoint_every_events=3,
+        # After every page applied: a checkpoint taken before the audit trail applied a
+        # command's last event is followed by one at that event (with a larger count the
+        # next would wait for more events, however long the test waits).
+        checkpoint_every_events=1,
     )
 
 
