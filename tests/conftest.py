@@ -142,9 +142,14 @@ def _empty_store(
         return StoreConfig(database_url=None, data_dir=data_dir)
     assert postgres_database is not None
     _empty_postgres(postgres_database)
-    # Small pools: every test opens every application, projection and the token store.
+    # Small pools: every test opens every application, projection and the token store;
+    # waits for a connection bounded loosely (two test processes share 2 cores).
     return StoreConfig(
-        database_url=postgres_database, data_dir=data_dir, pool_size=1, max_overflow=4
+        database_url=postgres_database,
+        data_dir=data_dir,
+        pool_size=1,
+        max_overflow=4,
+        pool_timeout=15.0,
     )
 
 

@@ -33,6 +33,7 @@ def settings(store_config: StoreConfig, key_file: Path) -> Settings:
         database_url=store_config.database_url,
         data_dir=store_config.data_dir,
         pool_size=1,
+        pool_timeout=15.0,  # two test processes share 2 cores
         log_level="WARNING",
         audit_key=key_file,
         # After every page applied: a checkpoint taken before the audit trail applied a

@@ -32,6 +32,7 @@ def settings(store_config: StoreConfig) -> Settings:
         database_url=store_config.database_url,
         data_dir=store_config.data_dir,
         pool_size=1,
+        pool_timeout=15.0,  # two test processes share 2 cores
         log_level="WARNING",
         webhook_retry_schedule="50ms,50ms,50ms,1h",
         webhook_retry_jitter=0,

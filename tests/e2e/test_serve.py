@@ -414,8 +414,10 @@ def check_inboxes(server: Server, tokens: dict[str, str]) -> None:
     has open alerts and something else awaiting it (auditors only read)."""
     deadline, missing = time.monotonic() + 120, None
     while time.monotonic() < deadline:
-        health = httpx.get(server.url + "/health", timeout=30).json()
-        if any(lag["events"] for lag in health["projections"].values()):
+        answer = httpx.get(server.url + "/health", timeout=30)
+        # /health answers 503 when the store is slow to answer (a loaded machine): wait.
+        busy = answer.status_code != 200
+        if busy or any(lag["events"] for lag in answer.json()["projections"].values()):
             time.sleep(1)  # the policies are still reacting to the demo's history
             continue
         missing = {}

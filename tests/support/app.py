@@ -26,6 +26,9 @@ def settings(store_config: StoreConfig) -> Settings:
         database_url=store_config.database_url,
         data_dir=store_config.data_dir,
         pool_size=1,
+        # A loose bound on waiting for a pooled connection: two test processes share
+        # 2 cores (the outage tests set their own, tight one).
+        pool_timeout=15.0,
         log_level="WARNING",
         # The deadline scheduler's first round comes when the app's read models are
         # caught up (nothing is due in a new store); tests tick it themselves.
