@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from api.settings import Settings
-from application.store import StoreConfig
 from domain.vocabulary import Role
 from projections.runner import ProjectionRunner
 from projections.scheduler import DeadlineScheduler
@@ -19,19 +18,6 @@ from tests.api.support import CS_A, Api
 from tests.support.clock import Clock
 
 pytestmark = pytest.mark.shared_app
-
-
-@pytest.fixture
-def settings(store_config: StoreConfig) -> Settings:
-    # The app's own scheduler ticks once at start (nothing is due then): the tests tick.
-    return Settings(
-        database_url=store_config.database_url,
-        data_dir=store_config.data_dir,
-        pool_size=1,
-        pool_timeout=15.0,  # two test processes share 2 cores
-        log_level="WARNING",
-        scheduler_interval=3600,
-    )
 
 
 def schedulers(api: Api) -> tuple[DeadlineScheduler, DeadlineScheduler]:
