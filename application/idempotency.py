@@ -15,10 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+import psycopg
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
+
+from application.group_commit import GroupCommit, Pending, split_ids
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,36 @@ def _record(row: Any, notification_id: int | None) -> IdempotencyRecord:
 
 
 class SQLiteIdempotentRecorder(SQLiteApplicationRecorder):
+    def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name)
+        self.group = GroupCommit(self._write_batch)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        return self.group.write(stored_events, **kwargs)
+
+    def _write_batch(self, batch: list[Pending]) -> None:
+        """Concurrent commands in one transaction, a savepoint each (see group_commit)."""
+        if len(batch) == 1:
+            alone = batch[0]
+            alone.settle(ids=super().insert_events(alone.stored_events, **alone.kwargs))
+            return
+        outcomes: list[tuple[Pending, Sequence[int] | None, Exception | None]] = []
+        with self.datastore.transaction(commit=True) as c:
+            for pending in batch:
+                c.execute("SAVEPOINT command")
+                try:
+                    ids = self._insert_events(c, pending.stored_events, **pending.kwargs)
+                except sqlite3.IntegrityError as refused:
+                    c.execute("ROLLBACK TO command")
+                    outcomes.append((pending, None, IntegrityError(str(refused))))
+                else:
+                    outcomes.append((pending, ids, None))
+                c.execute("RELEASE command")
+        for pending, ids, error in outcomes:  # committed: now they may be answered
+            pending.settle(ids, error)
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -109,6 +148,68 @@ class PostgresIdempotentRecorder(PostgresApplicationRecorder):
                 "PRIMARY KEY (scope, key))"
             ).format(schema=self.schema_id, table=self.idempotency_table)
         )
+        self.group = GroupCommit(self._write_batch)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        return self.group.write(stored_events, **kwargs)
+
+    def _write_batch(self, batch: list[Pending]) -> None:
+        """Concurrent commands in one transaction (see group_commit): one insert for
+        all of them, or, if that broke a uniqueness rule, a savepoint each."""
+        try:
+            self._insert_together(batch)
+        except (IntegrityError, OperationalError):
+            if len(batch) == 1:
+                raise
+            self._insert_each(batch)
+
+    def _insert_together(self, batch: list[Pending]) -> None:
+        events = [event for pending in batch for event in pending.stored_events]
+        ids: Sequence[int] = []
+        failed: Exception | None = None
+        # eventsourcing's own insert, for several commands: the statements pipelined,
+        # the error (if any) raised once the pipeline has ended.
+        with self.datastore.get_connection() as conn:
+            with conn.pipeline() as pipeline, conn.transaction():
+                with conn.cursor() as curs:
+                    for pending in batch:
+                        self._insert_events(curs, pending.stored_events, **pending.kwargs)
+                if events:
+                    with conn.cursor() as curs:
+                        try:
+                            self._insert_stored_events(curs, events)
+                            pipeline.sync()
+                            ids = self._fetch_ids_after_insert_events(curs, events) or []
+                        except Exception as error:
+                            failed = error
+            if failed:
+                raise failed
+        split_ids(batch, ids)
+
+    def _insert_each(self, batch: list[Pending]) -> None:
+        outcomes: list[tuple[Pending, Sequence[int] | None, Exception | None]] = []
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            for pending in batch:
+                ids: Sequence[int] | None = []
+                try:
+                    with conn.transaction():  # a savepoint
+                        self._insert_events(curs, pending.stored_events, **pending.kwargs)
+                        if pending.stored_events:
+                            self._insert_stored_events(curs, pending.stored_events)
+                            ids = self._fetch_ids_after_insert_events(curs, pending.stored_events)
+                except psycopg.IntegrityError as refused:
+                    outcomes.append((pending, None, IntegrityError(str(refused))))
+                else:
+                    outcomes.append((pending, ids, None))
+        for pending, ids, error in outcomes:  # committed: now they may be answered
+            pending.settle(ids, error)
 
     def _insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -1,13 +1,16 @@
 """The command benchmark (issue 7): opsledger's write path against the database's own speed.
 
     python -m bench.commands [--quick] [--postgres URL] [--no-postgres]
+                             [--levels 1,4,16] [--seconds S]
 
 Starts `opsledger serve` as real processes (1 and 2 workers) on PostgreSQL and on
 SQLite, drives a mixed command load over HTTP from this process on loopback at
 several concurrency levels, and measures in the same run the baselines: raw
 single-row INSERT + COMMIT loops (psycopg; sqlite3 with the service's durability
-settings) and a bare eventsourcing save loop. Also times a command on aggregates
-with 10, 1,000 and 10,000 past events. Prints a table, and writes
+settings) from one connection and from 16 at once (group commit; SQLite's one
+writer at a time), and a bare eventsourcing save loop. Each level also records the
+server processes' CPU time per command. Also times a command on aggregates with
+10, 1,000 and 10,000 past events. Prints a table, and writes
 bench/results/commands.json and bench/results/commands.md.
 """
 
@@ -32,7 +35,7 @@ import httpx
 from bench import baselines
 from bench.machine import describe, one_line
 from bench.results import save
-from bench.server import Server, serve
+from bench.server import Server, _children, cpu_seconds, serve
 
 BUDGET_DEPARTMENTS = ("sales", "marketing", "operations", "technology")
 RISKS = 4
@@ -53,6 +56,9 @@ class LevelResult:
     conflicts: int
     errors: int
     error_kinds: dict[str, int] = field(default_factory=dict)
+    # The server's processes (the server and its workers): CPU seconds over the level
+    # (setup excluded, load-generator excluded) per command.
+    cpu_ms_per_command: float = 0.0
 
 
 def _pct(values: list[float], share: float) -> float:
@@ -311,11 +317,13 @@ def run_level(
     seconds: float,
     rate: float | None = None,
 ) -> LevelResult:
+    cpu_before = server_cpu_seconds(server)
     started = time.perf_counter()
     latencies, outcomes = asyncio.run(
         drive(server, company, concurrency=concurrency, seconds=seconds, rate=rate)
     )
     elapsed = time.perf_counter() - started
+    cpu = server_cpu_seconds(server) - cpu_before
     conflicts = sum(n for kind, n in outcomes.items() if kind.startswith("409 concurrent-write"))
     errors = {k: n for k, n in outcomes.items() if k != "ok" and not k.startswith("409 concurrent")}
     return LevelResult(
@@ -332,7 +340,14 @@ def run_level(
         conflicts=conflicts,
         errors=sum(errors.values()),
         error_kinds=errors,
+        cpu_ms_per_command=round(cpu * 1000 / max(1, len(latencies)), 2),
     )
+
+
+def server_cpu_seconds(server: Server) -> float:
+    """utime + stime so far of the server process and its workers."""
+    pid = server.process.pid
+    return sum(cpu_seconds(p) for p in [pid, *_children(pid)])
 
 
 # Aggregate loading: a command on a customer with a long history.
@@ -375,6 +390,7 @@ def time_long_histories(
 class StoreRun:
     store: str
     raw_commits_per_second: float
+    raw_commits_16_connections_per_second: float
     bare_eventsourcing_saves_per_second: float
     levels: list[LevelResult]
     history_ms: dict[int, float]
@@ -393,8 +409,13 @@ def bench_store(
     assert not isinstance(url, Awaitable)
     with tempfile.TemporaryDirectory() as tmp:
         raw = baselines.raw_commit_rate(url, Path(tmp), seconds=3)
+        raw16 = baselines.raw_commit_rate_concurrent(url, Path(tmp), seconds=3, connections=16)
         bare = baselines.bare_eventsourcing_rate(url, Path(tmp), seconds=3)
-        print(f"  {store}: raw commits {raw}/s, bare eventsourcing saves {bare}/s", flush=True)
+        print(
+            f"  {store}: raw commits {raw}/s, from 16 connections {raw16}/s, "
+            f"bare eventsourcing saves {bare}/s",
+            flush=True,
+        )
     results: list[LevelResult] = []
     memory: dict[int, list[float]] = {}
     history: dict[int, float] = {}
@@ -437,6 +458,7 @@ def bench_store(
     return StoreRun(
         store=store,
         raw_commits_per_second=raw,
+        raw_commits_16_connections_per_second=raw16,
         bare_eventsourcing_saves_per_second=bare,
         levels=results,
         history_ms=history,
@@ -449,6 +471,7 @@ def _row(r: LevelResult) -> str:
     return (
         f"{r.store} workers={r.workers} concurrency={r.concurrency}{paced}: "
         f"{r.per_second}/s p50 {r.p50_ms} p95 {r.p95_ms} p99 {r.p99_ms} ms, "
+        f"server CPU {r.cpu_ms_per_command} ms/command, "
         f"conflicts {r.conflicts}, errors {r.errors} {r.error_kinds or ''}"
     )
 
@@ -458,8 +481,8 @@ def markdown(machine: dict[str, Any], runs: list[StoreRun], when: str) -> str:
         f"Command benchmark, {when}, on {one_line(machine)}.",
         "",
         "| store | workers | concurrency | commands/s | x raw commit | p50 ms | p95 ms | p99 ms "
-        "| conflicts | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| server CPU ms/command | conflicts | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         for r in run.levels:
@@ -467,21 +490,24 @@ def markdown(machine: dict[str, Any], runs: list[StoreRun], when: str) -> str:
             level = f"{r.concurrency} (paced {r.rate_limit}/s)" if r.rate_limit else r.concurrency
             lines.append(
                 f"| {r.store} | {r.workers} | {level} | {r.per_second} | {ratio:.2f} | "
-                f"{r.p50_ms} | {r.p95_ms} | {r.p99_ms} | {r.conflicts} | {r.errors} |"
+                f"{r.p50_ms} | {r.p95_ms} | {r.p99_ms} | {r.cpu_ms_per_command} | "
+                f"{r.conflicts} | {r.errors} |"
             )
     lines += [
         "",
-        "| store | raw INSERT+COMMIT/s | bare eventsourcing save/s | best commands/s "
-        "| best ÷ raw | best ÷ bare | memory per worker (MiB) |",
-        "|---|---|---|---|---|---|---|",
+        "| store | raw INSERT+COMMIT/s | raw 16 conns/s | bare eventsourcing save/s "
+        "| best commands/s | best ÷ raw | best ÷ raw 16 | best ÷ bare | memory per worker (MiB) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         best = max(r.per_second for r in run.levels)
         memory = "; ".join(f"{w} worker(s): {m}" for w, m in run.worker_memory_mib.items())
+        raw16 = run.raw_commits_16_connections_per_second
         lines.append(
-            f"| {run.store} | {run.raw_commits_per_second} | "
+            f"| {run.store} | {run.raw_commits_per_second} | {raw16} | "
             f"{run.bare_eventsourcing_saves_per_second} | {best} | "
             f"{best / run.raw_commits_per_second:.2f} | "
+            f"{best / raw16 if raw16 else 0:.2f} | "
             f"{best / run.bare_eventsourcing_saves_per_second:.2f} | {memory} |"
         )
     lines += ["", "| store | " + " | ".join(f"{n} events" for n in runs[0].history_ms) + " |"]
@@ -497,9 +523,21 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--quick", action="store_true", help="short levels, for a smoke run")
+    parser.add_argument(
+        "--levels",
+        type=_levels,
+        default=None,
+        help="comma-separated concurrencies (default 1,4,16,32; 1,4 with --quick)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="seconds per level (default 8; 3 with --quick)",
+    )
     args = parser.parse_args()
-    levels = (1, 4) if args.quick else (1, 4, 16, 32)
-    seconds = 3.0 if args.quick else 8.0
+    levels = args.levels or ((1, 4) if args.quick else (1, 4, 16, 32))
+    seconds = args.seconds or (3.0 if args.quick else 8.0)
     sizes = (10, 200) if args.quick else (10, 1_000, 10_000)
     machine = describe(None if args.no_postgres else args.postgres)
     print(f"Machine: {one_line(machine)}", flush=True)
@@ -517,6 +555,16 @@ def main() -> None:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     report = {"when": when, "machine": machine, "runs": [asdict(r) for r in runs]}
     save("commands", report, markdown(machine, runs, when))
+
+
+def _levels(text: str) -> tuple[int, ...]:
+    try:
+        levels = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not comma-separated integers: {text!r}") from None
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError(f"concurrencies must be positive integers: {text!r}")
+    return levels
 
 
 if __name__ == "__main__":

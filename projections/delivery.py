@@ -39,6 +39,7 @@ from application.store import StoreConfig
 from application.webhooks import SECRET_PREFIX, Webhooks, check_webhook_url
 from domain.errors import DomainError
 from projections.lock import LockSession, ProjectionLock
+from projections.rounds import Rounds
 from projections.store import ReadModelStore
 from projections.webhooks import (
     CANCELLED,
@@ -477,7 +478,8 @@ class WebhookWorker:
             self._threads.append(thread)
 
     def _follow(self) -> None:
-        while not self._stop.is_set():
+        rounds = Rounds(self._stop)
+        while rounds.begin():
             self._wake.clear()
             try:
                 read = self.follow()

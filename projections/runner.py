@@ -21,6 +21,7 @@ from application.store import StoreConfig
 from projections.checkpoints import Checkpoint, Checkpointer, CheckpointStore, take_checkpoints
 from projections.lock import LockSession, ProjectionLock
 from projections.projection import Delivery, Projection
+from projections.rounds import ROUND_INTERVAL, Rounds
 from projections.signing import Signer
 from projections.store import REBUILD, ReadCursor, ReadModelStore, discard_shadow
 
@@ -62,6 +63,7 @@ class ProjectionRunner:
         projections: Sequence[Projection],
         *,
         poll_interval: float | None = None,
+        round_interval: float = ROUND_INTERVAL,
         checkpointing: Checkpointing | None = None,
     ) -> None:
         self.config = config
@@ -90,6 +92,7 @@ class ProjectionRunner:
         if poll_interval is None:
             poll_interval = POSTGRES_IDLE_WAIT if config.postgres is not None else IDLE_WAIT
         self.poll_interval = poll_interval
+        self.round_interval = round_interval
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -98,6 +101,10 @@ class ProjectionRunner:
         """Set while the runner listens for PostgreSQL's notifications."""
         self._known: dict[tuple[str, str], int] = {}
         """(projection, log) -> a position the projection was seen to have reached."""
+        self._positions: dict[tuple[str, str], int] = {}
+        """(projection, log) -> the live store's position as this runner last read or
+        wrote it. Only a hint: a page is written only if the stored position is still
+        the one it was read after, and a stale hint is dropped."""
         self.rebuild_pauses: dict[str, float] = {}
         """How long each projection's last rebuild held live runners back (seconds)."""
 
@@ -151,6 +158,10 @@ class ProjectionRunner:
             app = self.apps[source]
             while (page := self._next_page(projection, app, store, until)) > 0:
                 applied += page
+                if heads is not None and heads[source] <= self._known.get(
+                    (projection.name, source), -1
+                ):
+                    break  # at the head this round began with: no empty page to read
         return applied
 
     def _next_page(
@@ -161,13 +172,17 @@ class ProjectionRunner:
         until: datetime | None = None,
     ) -> int:
         store = store or self.stores[projection.name]
-        position = store.position(app.name)
+        live = store is self.stores[projection.name]
+        key = (projection.name, app.name)
+        position = self._positions.get(key) if live else None
+        if position is None:
+            position = store.position(app.name)
         notifications = app.recorder.select_notifications(
             start=position, limit=PAGE_SIZE, inclusive_of_start=False
         )
         if not notifications:
-            if store is self.stores[projection.name]:
-                self._known[projection.name, app.name] = position
+            if live:
+                self._known[key] = self._positions[key] = position
             return 0
         last = notifications[-1].id
         wanted = projection.wanted_topics()
@@ -197,7 +212,10 @@ class ProjectionRunner:
         if not fresh:
             # Another runner applied this page first: its rows stand, ours rolled back.
             log.info("%s: page after %s:%d applied elsewhere", projection.name, app.name, position)
+            self._positions.pop(key, None)
         else:
+            if live:
+                self._known[key] = self._positions[key] = end
             projection.page_committed(store, deliveries)
         return max(len(deliveries), 1)
 
@@ -230,6 +248,8 @@ class ProjectionRunner:
                     started = time.monotonic()
                     applied += self.catch_up_projection(projection, shadow)
                     live.switch_to(shadow, projection.table_names, projection.tables)
+                    for source in projection.sources:  # the switch moved the positions
+                        self._positions.pop((name, source), None)
                     paused = self.rebuild_pauses[name] = time.monotonic() - started
                     log.info(
                         "%s: rebuilt from %d events; live runners paused %.3fs",
@@ -345,7 +365,8 @@ class ProjectionRunner:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        rounds = Rounds(self._stop, self.round_interval)
+        while rounds.begin():
             # Cleared before catching up: a wake-up meanwhile is not lost.
             self._wake.clear()
             if not self.is_hot():
@@ -357,6 +378,7 @@ class ProjectionRunner:
                 applied = sum(self._take_turn(p, heads) for p in self._behind(heads))
             except Exception:  # keep projecting: a store hiccup must not end the runner
                 log.exception("projection runner: catching up failed; retrying")
+                self._positions.clear()
                 applied = 0
             self._tick_checkpoints(applied)
             if not applied:

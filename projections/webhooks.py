@@ -30,7 +30,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Notification
 
 from application.base import OpsApplication
 from application.jsonable import jsonable
@@ -188,6 +188,11 @@ class WebhookOutbox:
     def catch_up(self) -> int:
         """Queue every event not queued yet; returns how many events were read."""
         read = self.catch_up_subscriptions()
+        if not self._subscribed():
+            # Nobody listens: the logs are not even read. What happens before a
+            # subscription is never delivered to it, so nothing is missed when one
+            # comes: the logs are then read on from where they were left.
+            return read
         for app in self.logs:
             while (page := self._next_page(app)) > 0:
                 read += page
@@ -199,6 +204,12 @@ class WebhookOutbox:
             (app.recorder.max_notification_id() or 0) <= self.store.position(app.name)
             for app in [self.hooks, *self.logs]
         )
+
+    def _subscribed(self) -> bool:
+        rows = self.store.read(
+            "SELECT 1 AS live FROM webhook_subscriptions WHERE deleted_at IS NULL LIMIT 1"
+        )
+        return bool(rows)
 
     def catch_up_subscriptions(self) -> int:
         applied = 0
@@ -218,10 +229,9 @@ class WebhookOutbox:
             return 0
         if before is not None:
             before()  # subscriptions committed before these events: known now
-        deliveries = [Delivery(app.name, n, app.mapper.to_domain_event(n)) for n in notifications]
         try:
             fresh = self.store.apply_page(
-                app.name, position, deliveries[-1].position, lambda c: write(c, deliveries)
+                app.name, position, notifications[-1].id, lambda c: write(c, app, notifications)
             )
         except IntegrityError:
             if self.store.position(app.name) == position:
@@ -229,12 +239,14 @@ class WebhookOutbox:
             fresh = False
         if not fresh:
             log.info("webhooks: page after %s:%d queued elsewhere", app.name, position)
-        return len(deliveries)
+        return len(notifications)
 
-    def _apply_subscriptions(self, cursor: ReadCursor, deliveries: Sequence[Delivery]) -> None:
+    def _apply_subscriptions(
+        self, cursor: ReadCursor, app: OpsApplication, notifications: Sequence[Notification]
+    ) -> None:
         hook = events_of(Webhook)
         now = self.clock()
-        for delivery in deliveries:
+        for delivery in _decoded(app, notifications):
             event, webhook = delivery.event, str(delivery.notification.originator_id)
             if isinstance(event, hook.Subscribed):
                 cursor.execute(
@@ -261,12 +273,15 @@ class WebhookOutbox:
                     (PENDING, now, event.delivery_id, webhook),
                 )
 
-    def _queue(self, cursor: ReadCursor, deliveries: Sequence[Delivery]) -> None:
+    def _queue(
+        self, cursor: ReadCursor, app: OpsApplication, notifications: Sequence[Notification]
+    ) -> None:
         subscriptions = cursor.execute(
             "SELECT id, events, subscribed_at FROM webhook_subscriptions WHERE deleted_at IS NULL"
         ).fetchall()
         if not subscriptions:
-            return
+            return  # nobody listens: the events are passed over undecoded
+        deliveries = _decoded(app, notifications)
         wanted = [(s["id"], json.loads(s["events"]), s["subscribed_at"]) for s in subscriptions]
         now = self.clock()
         rows = []
@@ -303,6 +318,10 @@ class WebhookOutbox:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
             rows,
         )
+
+
+def _decoded(app: OpsApplication, notifications: Sequence[Notification]) -> list[Delivery]:
+    return [Delivery(app.name, n, app.mapper.to_domain_event(n)) for n in notifications]
 
 
 def open_outbox(config: StoreConfig) -> ReadModelStore:

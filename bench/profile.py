@@ -1,0 +1,148 @@
+"""Where a command's time goes: py-spy samples `opsledger serve` under the mixed load.
+
+    python -m bench.profile [--postgres URL] [--concurrency N] [--seconds S] [--workers W]
+
+Starts the real server (SQLite unless --postgres), sets up the benchmark's company,
+drives the mixed command load while py-spy (``pip install py-spy``) samples every
+thread of the server's processes, and prints a summary: the share of samples in
+each part of the write path, and the functions that take the most time themselves.
+Idle threads (waiting on a lock, a socket or a sleep) are left out. The raw
+collapsed stacks are left in bench/results/profile-<store>.txt for a flame graph.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from bench.commands import drive, server_cpu_seconds, set_up_company
+from bench.machine import describe, one_line
+from bench.results import RESULTS
+from bench.server import serve
+
+# Frames (function name, then file) that mark a part of the path; the first part
+# with a frame anywhere in a stack names the stack's part.
+PARTS = (
+    ("projections", ("projections/runner.py", "projections/delivery.py")),
+    ("scheduler", ("projections/scheduler.py",)),
+    ("event store write", ("eventsourcing/postgres.py:insert_events", "sqlite.py:insert_events")),
+    ("aggregate load", ("eventsourcing/application.py:get",)),
+    ("authentication", ("api/tokens.py", "api/deps.py")),
+    ("idempotency", ("application/idempotency.py",)),
+    ("domain", ("domain/",)),
+    ("pydantic", ("pydantic",)),
+    ("fastapi", ("fastapi/",)),
+    ("http", ("uvicorn/", "h11", "httptools", "starlette/")),
+)
+IDLE = (
+    "wait (threading.py",
+    "_wait_for_tstate_lock",
+    "select (selectors.py",
+    "sleep",
+    "run_forever",
+    "_run_once (asyncio",
+    "poll (selectors.py",
+    "worker (concurrent",
+    "get (queue.py",
+    "wait (psycopg",
+    "notifies",
+    "_listen",
+)
+
+
+def summarise(collapsed: Path, top: int = 25) -> str:
+    parts: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        frames = stack.split(";")
+        leaf = frames[-1]
+        if any(marker in leaf for marker in IDLE):
+            continue
+        count = int(count_text)
+        total += count
+        own[leaf] += count
+        parts[_part(frames)] += count
+    lines = [f"{total} busy samples", "", "share by part of the path:"]
+    lines += [f"  {n / total:6.1%}  {part}" for part, n in parts.most_common()]
+    lines += ["", f"top {top} functions by own time:"]
+    lines += [f"  {n / total:6.1%}  {leaf}" for leaf, n in own.most_common(top)]
+    return "\n".join(lines)
+
+
+def _part(frames: list[str]) -> str:
+    for part, markers in PARTS:
+        if any(_matches(frame, marker) for frame in frames for marker in markers):
+            return part
+    return "other"
+
+
+def _matches(frame: str, marker: str) -> bool:
+    if ":" in marker:  # file:function
+        path, function = marker.split(":")
+        return frame.startswith(f"{function} (") and path in frame
+    return marker in frame
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", default=None)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--gil", action="store_true", help="sample only the thread holding the GIL")
+    args = parser.parse_args()
+    py_spy = shutil.which("py-spy")
+    if py_spy is None:
+        raise SystemExit("py-spy is not installed: pip install py-spy")
+    store = "postgresql" if args.postgres else "sqlite"
+    print(f"Machine: {one_line(describe(args.postgres))}", flush=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"profile-{store}.txt"
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serve(data_dir=Path(tmp), database_url=args.postgres, workers=args.workers) as server,
+    ):
+        company = set_up_company(server)
+        pid = server.process.pid
+        spy = subprocess.Popen(
+            [py_spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking"]
+            + [
+                "--format",
+                "raw",
+                "--duration",
+                str(int(args.seconds)),
+                "--rate",
+                "200",
+                "--output",
+                str(out),
+            ]
+            + (["--gil"] if args.gil else []),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1)
+        latencies, outcomes = asyncio.run(
+            drive(server, company, concurrency=args.concurrency, seconds=args.seconds)
+        )
+        spy.wait(timeout=args.seconds + 30)
+        cpu = server_cpu_seconds(server)
+    print(
+        f"{store}, {args.workers} worker(s), concurrency {args.concurrency}: "
+        f"{len(latencies) / args.seconds:.1f} commands/s, {dict(outcomes)}; "
+        f"server CPU {cpu * 1000 / max(1, len(latencies)):.1f} ms per command (setup included)"
+    )
+    print(summarise(out))
+
+
+if __name__ == "__main__":
+    main()
