@@ -66,6 +66,10 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         logger.handlers[:] = []
         logger.propagate = True
         logger.setLevel(level.upper())
+    # RequestMiddleware writes the access lines (with more in them). uvicorn's protocols
+    # log their own whenever the access logger has a handler, whatever access_log says:
+    # a logger with none and not propagating has none.
+    logging.getLogger("uvicorn.access").propagate = False
     logging.captureWarnings(True)
 
 

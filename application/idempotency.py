@@ -150,6 +150,13 @@ class PostgresIdempotentRecorder(PostgresApplicationRecorder):
         )
         self.group = GroupCommit(self._write_batch)
 
+    def _create_table(self, curs: Any) -> None:
+        # One process at a time: eventsourcing replaces its insert function on every
+        # start, and two workers replacing it at once fail ("tuple concurrently
+        # updated"), which stopped a multi-worker server at start now and then.
+        curs.execute("SELECT pg_advisory_xact_lock(hashtext('opsledger.schema'))")
+        super()._create_table(curs)
+
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -94,15 +94,19 @@ def serve(
     if database_url:
         env["OPSLEDGER_DATABASE_URL"] = database_url
     port = free_port()
+    server_log = data_dir / "server.log"
     process = subprocess.Popen(
         [OPSLEDGER, "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=server_log.open("wb"),
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(base_url, process)
+        try:
+            _wait_healthy(base_url, process)
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}; its log ends:\n{_tail(server_log)}") from None
         yield Server(base_url=base_url, env=env, process=process)
     finally:
         process.terminate()
@@ -111,6 +115,10 @@ def serve(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def _wait_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None:

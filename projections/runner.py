@@ -53,6 +53,29 @@ class Lag:
     seconds: float
 
 
+class RoundPages:
+    """One round's reads of the logs: each page is read and decoded once, for every
+    projection that follows the log, rather than once per projection."""
+
+    def __init__(self) -> None:
+        self._pages: dict[str, tuple[int, list[Delivery]]] = {}
+
+    def after(self, app: OpsApplication, position: int) -> list[Delivery]:
+        """The deliveries of ``app``'s log after ``position`` (a page at most)."""
+        cached = self._pages.get(app.name)
+        if cached is not None and cached[0] <= position:
+            deliveries = cached[1]
+            page = [d for d in deliveries if d.position > position]
+            if page or len(deliveries) < PAGE_SIZE:
+                return page  # empty: the log's end, as this round read it
+        notifications = app.recorder.select_notifications(
+            start=position, limit=PAGE_SIZE, inclusive_of_start=False
+        )
+        deliveries = [Delivery(app.name, n, app.mapper.to_domain_event(n)) for n in notifications]
+        self._pages[app.name] = (position, deliveries)
+        return deliveries
+
+
 class ProjectionRunner:
     """Keeps a set of projections up to date with the event logs of ``services``."""
 
@@ -144,10 +167,12 @@ class ProjectionRunner:
         heads: dict[str, int] | None = None,
         *,
         until: datetime | None = None,
+        pages: RoundPages | None = None,
     ) -> int:
         """Apply the events ``projection`` has not applied yet (to ``store``: by default
         its live store); skip the logs whose ``heads`` it is known to have reached.
-        With ``until``, stop in each log at its first event recorded after that moment."""
+        With ``until``, stop in each log at its first event recorded after that moment.
+        ``pages``: the round's reads of the logs, shared with the other projections."""
         store = store or self.stores[projection.name]
         applied = 0
         for source in projection.sources:
@@ -156,7 +181,7 @@ class ProjectionRunner:
             ):
                 continue
             app = self.apps[source]
-            while (page := self._next_page(projection, app, store, until)) > 0:
+            while (page := self._next_page(projection, app, store, until, pages)) > 0:
                 applied += page
                 if heads is not None and heads[source] <= self._known.get(
                     (projection.name, source), -1
@@ -170,6 +195,7 @@ class ProjectionRunner:
         app: OpsApplication,
         store: ReadModelStore | None = None,
         until: datetime | None = None,
+        pages: RoundPages | None = None,
     ) -> int:
         store = store or self.stores[projection.name]
         live = store is self.stores[projection.name]
@@ -177,32 +203,26 @@ class ProjectionRunner:
         position = self._positions.get(key) if live else None
         if position is None:
             position = store.position(app.name)
-        notifications = app.recorder.select_notifications(
-            start=position, limit=PAGE_SIZE, inclusive_of_start=False
-        )
-        if not notifications:
+        wanted = projection.wanted_topics() if until is None else None
+        if pages is not None and live and until is None:
+            read = pages.after(app, position)
+            last = read[-1].position if read else position
+            deliveries = (
+                read if wanted is None else [d for d in read if d.notification.topic in wanted]
+            )
+        else:
+            last, deliveries = self._read(app, position, wanted, until)
+        if last == position:
             if live:
                 self._known[key] = self._positions[key] = position
             return 0
-        last = notifications[-1].id
-        wanted = projection.wanted_topics()
-        if wanted is not None and until is None:
-            # A policy reacts to a few event types: the others are not even decoded
-            # (decoding decrypts personal data), but the position moves past them.
-            notifications = [n for n in notifications if n.topic in wanted]
-        decoded: Iterator[Delivery] = (
-            Delivery(app.name, n, app.mapper.to_domain_event(n)) for n in notifications
-        )
-        if until is not None:  # a log's events are in the order they were recorded
-            decoded = takewhile(lambda d: d.event.timestamp <= until, decoded)
-        deliveries = list(decoded)
-        if not deliveries and (wanted is None or until is not None):
+        if not deliveries and wanted is None:
             return 0
 
         def write(cursor: ReadCursor) -> None:
             projection.apply_page(cursor, deliveries)
 
-        end = last if wanted is not None and until is None else deliveries[-1].position
+        end = last if wanted is not None else deliveries[-1].position
         try:
             fresh = store.apply_page(app.name, position, end, write)
         except IntegrityError:
@@ -218,6 +238,29 @@ class ProjectionRunner:
                 self._known[key] = self._positions[key] = end
             projection.page_committed(store, deliveries)
         return max(len(deliveries), 1)
+
+    @staticmethod
+    def _read(
+        app: OpsApplication, position: int, wanted: frozenset[str] | None, until: datetime | None
+    ) -> tuple[int, list[Delivery]]:
+        """The next page after ``position``: the last position read, and the deliveries
+        (only the ``wanted`` topics decoded; none recorded after ``until``)."""
+        notifications = app.recorder.select_notifications(
+            start=position, limit=PAGE_SIZE, inclusive_of_start=False
+        )
+        if not notifications:
+            return position, []
+        last = notifications[-1].id
+        if wanted is not None:
+            # A policy reacts to a few event types: the others are not even decoded
+            # (decoding decrypts personal data), but the position moves past them.
+            notifications = [n for n in notifications if n.topic in wanted]
+        decoded: Iterator[Delivery] = (
+            Delivery(app.name, n, app.mapper.to_domain_event(n)) for n in notifications
+        )
+        if until is not None:  # a log's events are in the order they were recorded
+            decoded = takewhile(lambda d: d.event.timestamp <= until, decoded)
+        return last, list(decoded)
 
     def rebuild(self, name: str) -> int:
         """Build one read model again from the whole history, beside the live one, and
@@ -375,7 +418,8 @@ class ProjectionRunner:
                 self._try_hot()
             try:
                 heads = self._heads()
-                applied = sum(self._take_turn(p, heads) for p in self._behind(heads))
+                pages = RoundPages()
+                applied = sum(self._take_turn(p, heads, pages) for p in self._behind(heads))
             except Exception:  # keep projecting: a store hiccup must not end the runner
                 log.exception("projection runner: catching up failed; retrying")
                 self._positions.clear()
@@ -411,7 +455,12 @@ class ProjectionRunner:
             if any(heads[s] > self._known.get((p.name, s), -1) for s in p.sources)
         ]
 
-    def _take_turn(self, projection: Projection, heads: dict[str, int] | None = None) -> int:
+    def _take_turn(
+        self,
+        projection: Projection,
+        heads: dict[str, int] | None = None,
+        pages: RoundPages | None = None,
+    ) -> int:
         """Catch one projection up if this runner is the hot one for it, unless a
         rebuild is switching it right now."""
         hot = self.hot[projection.name]
@@ -424,7 +473,7 @@ class ProjectionRunner:
         if not lock.acquire(blocking=False):
             return 0
         try:
-            return self.catch_up_projection(projection, heads=heads)
+            return self.catch_up_projection(projection, heads=heads, pages=pages)
         finally:
             lock.release()
 
