@@ -232,7 +232,11 @@ def _run_projections(args: argparse.Namespace) -> int:
     print(f"opsledger: store = {store.describe()}", file=sys.stderr)
     services = Services.open(store)
     runner = ProjectionRunner(
-        services, store, all_projections(services), checkpointing=settings.checkpointing()
+        services,
+        store,
+        all_projections(services),
+        checkpointing=settings.checkpointing(),
+        round_interval=settings.projection_round_ms / 1000,
     )
     webhooks = WebhookWorker(services, store, settings.webhooks(), lock_session=runner.lock_session)
     services.webhooks.allow_link_local = settings.webhook_allow_link_local

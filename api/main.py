@@ -74,7 +74,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info("store: %s", store.describe())
         services = Services.open(store)
         runner = ProjectionRunner(
-            services, store, all_projections(services), checkpointing=settings.checkpointing()
+            services,
+            store,
+            all_projections(services),
+            checkpointing=settings.checkpointing(),
+            round_interval=settings.projection_round_ms / 1000,
         )
         services.webhooks.allow_link_local = settings.webhook_allow_link_local
         worker = WebhookWorker(

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.logs import unknown_variables
@@ -44,6 +45,10 @@ class Settings(BaseSettings):
     run_projections: bool = True
     """Run the projection workers inside the server; false where `opsledger projections run`
     runs them apart (the server still serves the read models)."""
+    projection_round_ms: float = Field(default=20.0, ge=0, le=1000)
+    """Milliseconds at least between two rounds of the projection runner and the webhook
+    follower: the commands of a round share one transaction per projection. Longer
+    saves work under load; reads with min_position wait up to this much longer."""
     scheduler_interval: float = 30.0
     """Seconds between the deadline scheduler's rounds (it runs where the projections
     run): a deadline is recorded within this of passing."""
@@ -95,6 +100,7 @@ class Settings(BaseSettings):
             lease_seconds=self.webhook_lease_seconds,
             poll_interval=self.webhook_poll_seconds,
             allow_link_local=self.webhook_allow_link_local,
+            round_interval=self.projection_round_ms / 1000,
         )
 
     @classmethod

@@ -35,7 +35,7 @@ import httpx
 from bench import baselines
 from bench.machine import describe, one_line
 from bench.results import save
-from bench.server import Server, _children, cpu_seconds, serve
+from bench.server import OPSLEDGER, Server, _children, cpu_seconds, serve
 
 BUDGET_DEPARTMENTS = ("sales", "marketing", "operations", "technology")
 RISKS = 4
@@ -59,6 +59,8 @@ class LevelResult:
     # The server's processes (the server and its workers): CPU seconds over the level
     # (setup excluded, load-generator excluded) per command.
     cpu_ms_per_command: float = 0.0
+    # This process (the load generator: HTTP client and pacing), the same way.
+    client_cpu_ms_per_command: float = 0.0
 
 
 def _pct(values: list[float], share: float) -> float:
@@ -317,13 +319,14 @@ def run_level(
     seconds: float,
     rate: float | None = None,
 ) -> LevelResult:
-    cpu_before = server_cpu_seconds(server)
+    cpu_before, client_before = server_cpu_seconds(server), time.process_time()
     started = time.perf_counter()
     latencies, outcomes = asyncio.run(
         drive(server, company, concurrency=concurrency, seconds=seconds, rate=rate)
     )
     elapsed = time.perf_counter() - started
     cpu = server_cpu_seconds(server) - cpu_before
+    client_cpu = time.process_time() - client_before
     conflicts = sum(n for kind, n in outcomes.items() if kind.startswith("409 concurrent-write"))
     errors = {k: n for k, n in outcomes.items() if k != "ok" and not k.startswith("409 concurrent")}
     return LevelResult(
@@ -341,6 +344,7 @@ def run_level(
         errors=sum(errors.values()),
         error_kinds=errors,
         cpu_ms_per_command=round(cpu * 1000 / max(1, len(latencies)), 2),
+        client_cpu_ms_per_command=round(client_cpu * 1000 / max(1, len(latencies)), 2),
     )
 
 
@@ -404,6 +408,7 @@ def bench_store(
     levels: tuple[int, ...],
     seconds: float,
     history_sizes: tuple[int, ...],
+    executable: str = OPSLEDGER,
 ) -> StoreRun:
     url = database_url()
     assert not isinstance(url, Awaitable)
@@ -424,7 +429,9 @@ def bench_store(
         assert not isinstance(url, Awaitable)
         with (
             tempfile.TemporaryDirectory() as tmp,
-            serve(data_dir=Path(tmp), database_url=url, workers=workers) as server,
+            serve(
+                data_dir=Path(tmp), database_url=url, workers=workers, executable=executable
+            ) as server,
         ):
             company = set_up_company(server)
             run_level(server, company, store=store, workers=workers, concurrency=4, seconds=2)
@@ -471,7 +478,7 @@ def _row(r: LevelResult) -> str:
     return (
         f"{r.store} workers={r.workers} concurrency={r.concurrency}{paced}: "
         f"{r.per_second}/s p50 {r.p50_ms} p95 {r.p95_ms} p99 {r.p99_ms} ms, "
-        f"server CPU {r.cpu_ms_per_command} ms/command, "
+        f"server CPU {r.cpu_ms_per_command} ms/command (client {r.client_cpu_ms_per_command}), "
         f"conflicts {r.conflicts}, errors {r.errors} {r.error_kinds or ''}"
     )
 
@@ -481,8 +488,8 @@ def markdown(machine: dict[str, Any], runs: list[StoreRun], when: str) -> str:
         f"Command benchmark, {when}, on {one_line(machine)}.",
         "",
         "| store | workers | concurrency | commands/s | x raw commit | p50 ms | p95 ms | p99 ms "
-        "| server CPU ms/command | conflicts | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| server CPU ms/command | client CPU ms/command | conflicts | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         for r in run.levels:
@@ -491,7 +498,7 @@ def markdown(machine: dict[str, Any], runs: list[StoreRun], when: str) -> str:
             lines.append(
                 f"| {r.store} | {r.workers} | {level} | {r.per_second} | {ratio:.2f} | "
                 f"{r.p50_ms} | {r.p95_ms} | {r.p99_ms} | {r.cpu_ms_per_command} | "
-                f"{r.conflicts} | {r.errors} |"
+                f"{r.client_cpu_ms_per_command} | {r.conflicts} | {r.errors} |"
             )
     lines += [
         "",
@@ -535,6 +542,12 @@ def main() -> None:
         default=None,
         help="seconds per level (default 8; 3 with --quick)",
     )
+    parser.add_argument(
+        "--opsledger",
+        default=OPSLEDGER,
+        help="the opsledger executable to serve (another checkout's, for a before/after)",
+    )
+    parser.add_argument("--name", default="commands", help="bench/results/NAME.json and .md")
     args = parser.parse_args()
     levels = args.levels or ((1, 4) if args.quick else (1, 4, 16, 32))
     seconds = args.seconds or (3.0 if args.quick else 8.0)
@@ -546,15 +559,28 @@ def main() -> None:
         if not args.no_postgres:
             runs.append(
                 bench_store(
-                    "postgresql", fresh, levels=levels, seconds=seconds, history_sizes=sizes
+                    "postgresql",
+                    fresh,
+                    levels=levels,
+                    seconds=seconds,
+                    history_sizes=sizes,
+                    executable=args.opsledger,
                 )
             )
         runs.append(
-            bench_store("sqlite", lambda: None, levels=levels, seconds=seconds, history_sizes=sizes)
+            bench_store(
+                "sqlite",
+                lambda: None,
+                levels=levels,
+                seconds=seconds,
+                history_sizes=sizes,
+                executable=args.opsledger,
+            )
         )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     report = {"when": when, "machine": machine, "runs": [asdict(r) for r in runs]}
-    save("commands", report, markdown(machine, runs, when))
+    report["opsledger"] = args.opsledger
+    save(args.name, report, markdown(machine, runs, when))
 
 
 def _levels(text: str) -> tuple[int, ...]:

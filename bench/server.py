@@ -28,9 +28,10 @@ class Server:
     base_url: str
     env: dict[str, str]
     process: subprocess.Popen[bytes]
+    executable: str = OPSLEDGER
 
     def token(self, name: str, *roles: str) -> str:
-        args = [OPSLEDGER, "token", "create", "--name", name]
+        args = [self.executable, "token", "create", "--name", name]
         for role in roles:
             args += ["--role", role]
         out = subprocess.run(args, env=self.env, capture_output=True, text=True, check=False)
@@ -82,8 +83,15 @@ def _rss_kib(pid: int) -> int:
 
 @contextmanager
 def serve(
-    *, data_dir: Path, database_url: str | None, workers: int, pool_size: int = 4
+    *,
+    data_dir: Path,
+    database_url: str | None,
+    workers: int,
+    pool_size: int = 4,
+    executable: str = OPSLEDGER,
 ) -> Iterator[Server]:
+    """``executable``: the `opsledger` to run (by default the one beside this Python;
+    another checkout's, to measure its code with this benchmark)."""
     env = {
         **os.environ,
         "OPSLEDGER_DATA_DIR": str(data_dir),
@@ -96,7 +104,7 @@ def serve(
     port = free_port()
     server_log = data_dir / "server.log"
     process = subprocess.Popen(
-        [OPSLEDGER, "serve", "--port", str(port), "--workers", str(workers)],
+        [executable, "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=server_log.open("wb"),
@@ -107,7 +115,7 @@ def serve(
             _wait_healthy(base_url, process)
         except RuntimeError as error:
             raise RuntimeError(f"{error}; its log ends:\n{_tail(server_log)}") from None
-        yield Server(base_url=base_url, env=env, process=process)
+        yield Server(base_url=base_url, env=env, process=process, executable=executable)
     finally:
         process.terminate()
         try:

@@ -39,7 +39,7 @@ from application.store import StoreConfig
 from application.webhooks import SECRET_PREFIX, Webhooks, check_webhook_url
 from domain.errors import DomainError
 from projections.lock import LockSession, ProjectionLock
-from projections.rounds import Rounds
+from projections.rounds import ROUND_INTERVAL, Rounds
 from projections.store import ReadModelStore
 from projections.webhooks import (
     CANCELLED,
@@ -386,6 +386,8 @@ class WebhookConfig:
     lease_seconds: float = 60.0
     poll_interval: float = 0.5
     allow_link_local: bool = False
+    round_interval: float = ROUND_INTERVAL
+    """Seconds at least between two rounds of the follower (projections.rounds)."""
 
 
 def alert_on_failure(alerts: Alerts) -> Callable[[FailedDelivery], None]:
@@ -478,7 +480,7 @@ class WebhookWorker:
             self._threads.append(thread)
 
     def _follow(self) -> None:
-        rounds = Rounds(self._stop)
+        rounds = Rounds(self._stop, self.settings.round_interval)
         while rounds.begin():
             self._wake.clear()
             try:

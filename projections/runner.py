@@ -409,17 +409,23 @@ class ProjectionRunner:
 
     def _run(self) -> None:
         rounds = Rounds(self._stop, self.round_interval)
+        cold_tried = -COLD_RETRY
         while rounds.begin():
             # Cleared before catching up: a wake-up meanwhile is not lost.
             self._wake.clear()
-            if not self.is_hot():
+            if not self.is_hot() and time.monotonic() - cold_tried >= COLD_RETRY:
                 # Cold, or the lock connection was lost (a database restart): take back
                 # the projections nobody works on, also those with nothing to apply.
+                # Once a second, not on every wake-up: a cold runner woken by every
+                # command would ask for every lock after every command.
+                cold_tried = time.monotonic()
                 self._try_hot()
+            hot = [p for p in self.projections if self.hot[p.name].held]
             try:
-                heads = self._heads()
+                heads = self._heads() if hot else {}
                 pages = RoundPages()
-                applied = sum(self._take_turn(p, heads, pages) for p in self._behind(heads))
+                behind = [p for p in self._behind(heads) if p in hot] if hot else []
+                applied = self._take_turns(behind, heads, pages)
             except Exception:  # keep projecting: a store hiccup must not end the runner
                 log.exception("projection runner: catching up failed; retrying")
                 self._positions.clear()
@@ -455,27 +461,24 @@ class ProjectionRunner:
             if any(heads[s] > self._known.get((p.name, s), -1) for s in p.sources)
         ]
 
-    def _take_turn(
-        self,
-        projection: Projection,
-        heads: dict[str, int] | None = None,
-        pages: RoundPages | None = None,
+    def _take_turns(
+        self, projections: list[Projection], heads: dict[str, int], pages: RoundPages
     ) -> int:
-        """Catch one projection up if this runner is the hot one for it, unless a
-        rebuild is switching it right now."""
-        hot = self.hot[projection.name]
-        was_hot = hot.held
-        if not hot.acquire(blocking=False):
+        """Catch up the projections this runner is the hot one for, except those a
+        rebuild is switching right now (it holds their lock): their locks are taken
+        together for the round, and given back together."""
+        if not projections:
             return 0
-        if not was_hot:
-            log.info("%s: this runner works on it now (hot)", projection.name)
-        lock = self.locks[projection.name]
-        if not lock.acquire(blocking=False):
-            return 0
+        locks = {p.name: self.locks[p.name] for p in projections}
+        taken = ProjectionLock.try_all(list(locks.values()))
         try:
-            return self.catch_up_projection(projection, heads=heads, pages=pages)
+            return sum(
+                self.catch_up_projection(p, heads=heads, pages=pages)
+                for p in projections
+                if locks[p.name] in taken
+            )
         finally:
-            lock.release()
+            ProjectionLock.release_all(taken)
 
     # Waking on PostgreSQL's notifications.
 
