@@ -46,31 +46,27 @@ class LockSession:
 
     def execute(self, statement: str, key: str) -> tuple[bool, int]:
         """Run a one-value lock statement; (its answer, the connection's generation)."""
-        with self._mutex:
-            try:
-                if self._conn is None or self._conn.closed:
-                    self._conn = self.config.connect()
-                    self.generation += 1
-                row = self._conn.execute(statement, (key,)).fetchone()
-            except psycopg.Error as error:
-                self._drop()
-                raise StoreUnavailable(f"projection locks: {error}") from error
-            return bool(row and row[0]), self.generation
+        rows, generation = self._fetch(statement, (key,))
+        return bool(rows and rows[0][0]), generation
 
     def execute_each(self, statement: str, keys: list[str]) -> tuple[list[bool], int]:
         """Run a lock statement over ``keys`` (``unnest(%s::text[]) AS key``) in one round
         trip; (each key's answer in order, the connection's generation)."""
+        rows, generation = self._fetch(statement, (keys,))
+        answers = {key: bool(answer) for key, answer in rows}
+        return [answers[key] for key in keys], generation
+
+    def _fetch(self, statement: str, params: tuple[Any, ...]) -> tuple[list[Any], int]:
         with self._mutex:
             try:
                 if self._conn is None or self._conn.closed:
                     self._conn = self.config.connect()
                     self.generation += 1
-                rows = self._conn.execute(statement, (keys,)).fetchall()
+                rows = self._conn.execute(statement, params).fetchall()
             except psycopg.Error as error:
                 self._drop()
                 raise StoreUnavailable(f"projection locks: {error}") from error
-            answers = {key: bool(answer) for key, answer in rows}
-            return [answers[key] for key in keys], self.generation
+            return rows, self.generation
 
     def _drop(self) -> None:
         if self._conn is not None:

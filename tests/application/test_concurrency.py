@@ -35,6 +35,7 @@ from tests.application.support import (
     register,
 )
 from tests.support.refusals import stored_event_count
+from tests.support.threads import run_together
 
 BARRIER_TIMEOUT = 30
 
@@ -76,25 +77,6 @@ def hold_before_save(app: OpsApplication, then: Callable[[], Any]) -> None:
         return save(*args, **kwargs)
 
     app.save = then_save  # type: ignore[method-assign]
-
-
-def run_together(attempts: list[Callable[[], Any]]) -> list[Any]:
-    """Run the attempts in parallel threads; each outcome is a result or the exception."""
-    outcomes: list[Any] = [RuntimeError("never ran")] * len(attempts)
-
-    def run(index: int) -> None:
-        try:
-            outcomes[index] = attempts[index]()
-        except Exception as error:
-            outcomes[index] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(attempts))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=BARRIER_TIMEOUT * 2)
-        assert not thread.is_alive(), "a writer hung"
-    return outcomes
 
 
 def assign_to(services: Services, complaint_id: UUID, assignee: str) -> CommandResult:

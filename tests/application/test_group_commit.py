@@ -7,7 +7,6 @@ queue up, then letting it go: the first to take the turn writes them all.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from domain.customer import Customer
 from domain.vocabulary import AcquisitionChannel, Department
 from tests.application.support import AGENT, MARKETING, as_, investigating, receive, register
 from tests.support.refusals import stored_event_count
+from tests.support.threads import join, start_all
 
 TIMEOUT = 30
 
@@ -39,27 +39,6 @@ def held_turn(group: GroupCommit, writes: int) -> Iterator[None]:
             time.sleep(0.005)
     finally:
         group._turn.release()
-
-
-def start_all(attempts: list[Callable[[], Any]]) -> tuple[list[Any], list[threading.Thread]]:
-    outcomes: list[Any] = [RuntimeError("never ran")] * len(attempts)
-
-    def run(index: int) -> None:
-        try:
-            outcomes[index] = attempts[index]()
-        except Exception as error:
-            outcomes[index] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(attempts))]
-    for thread in threads:
-        thread.start()
-    return outcomes, threads
-
-
-def join(threads: list[threading.Thread]) -> None:
-    for thread in threads:
-        thread.join(timeout=TIMEOUT)
-        assert not thread.is_alive(), "a writer hung"
 
 
 def assign(services: Services, complaint_id: UUID, assignee: str) -> CommandResult:
@@ -84,7 +63,7 @@ def test_waiting_commands_share_one_transaction_and_a_conflict_fails_only_its_ow
     ]
     with held_turn(group, len(attempts)):
         outcomes, threads = start_all(attempts)
-    join(threads)
+    join(threads, TIMEOUT)
 
     assert group.batches == batches + 1, "the six commands were not written together"
     assigned, received = outcomes[:2], outcomes[2:]
@@ -122,7 +101,7 @@ def test_twins_with_one_key_in_one_batch_write_once_and_share_the_answer(
 
     with held_turn(group, 2):
         outcomes, threads = start_all([sign_up, sign_up])
-    join(threads)
+    join(threads, TIMEOUT)
 
     first, second = outcomes
     assert isinstance(first, CommandResult), first
