@@ -6,14 +6,18 @@ Starts the real server (SQLite unless --postgres), sets up the benchmark's compa
 drives the mixed command load while py-spy (``pip install py-spy``) samples every
 thread of the server's processes, and prints a summary: the share of samples in
 each part of the write path, and the functions that take the most time themselves.
-Idle threads (waiting on a lock, a socket or a sleep) are left out. The raw
-collapsed stacks are left in bench/results/profile-<store>.txt for a flame graph.
+Idle threads (waiting on a lock, a socket or a sleep) are left out. First it
+prints the CPU time of each thread of the server's processes per command (from
+/proc, over the load only): the projection runner, the request threads, the
+event loop. The raw collapsed stacks are left in bench/results/profile-<store>.txt
+(or --name) for a flame graph. ``--opsledger`` profiles another checkout's install.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import subprocess
 import tempfile
@@ -21,10 +25,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench.commands import drive, server_cpu_seconds, set_up_company
+from bench.commands import drive, set_up_company
 from bench.machine import describe, one_line
 from bench.results import RESULTS
-from bench.server import serve
+from bench.server import OPSLEDGER, _children, serve
 
 # Frames (function name, then file) that mark a part of the path; the first part
 # with a frame anywhere in a stack names the stack's part.
@@ -100,6 +104,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--gil", action="store_true", help="sample only the thread holding the GIL")
+    parser.add_argument("--opsledger", default=OPSLEDGER, help="the opsledger executable to serve")
+    parser.add_argument("--name", default=None, help="bench/results/NAME.txt for the stacks")
     args = parser.parse_args()
     py_spy = shutil.which("py-spy")
     if py_spy is None:
@@ -107,41 +113,70 @@ def main() -> None:
     store = "postgresql" if args.postgres else "sqlite"
     print(f"Machine: {one_line(describe(args.postgres))}", flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"profile-{store}.txt"
+    out = RESULTS / f"{args.name or 'profile-' + store}.txt"
     with (
         tempfile.TemporaryDirectory() as tmp,
-        serve(data_dir=Path(tmp), database_url=args.postgres, workers=args.workers) as server,
+        serve(
+            data_dir=Path(tmp),
+            database_url=args.postgres,
+            workers=args.workers,
+            executable=args.opsledger,
+        ) as server,
     ):
         company = set_up_company(server)
-        pid = server.process.pid
+        pids = [server.process.pid, *_children(server.process.pid)]
+        names = {tid: name for pid in pids for tid, name in _thread_names(py_spy, pid).items()}
         spy = subprocess.Popen(
-            [py_spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking"]
-            + [
-                "--format",
-                "raw",
-                "--duration",
-                str(int(args.seconds)),
-                "--rate",
-                "200",
-                "--output",
-                str(out),
-            ]
+            [py_spy, "record", "--pid", str(server.process.pid), "--subprocesses"]
+            + ["--nonblocking", "--format", "raw", "--rate", "200", "--output", str(out)]
+            + ["--duration", str(int(args.seconds))]
             + (["--gil"] if args.gil else []),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         time.sleep(1)
+        before = {tid: ticks for pid in pids for tid, ticks in _thread_ticks(pid).items()}
         latencies, outcomes = asyncio.run(
             drive(server, company, concurrency=args.concurrency, seconds=args.seconds)
         )
+        after = {tid: ticks for pid in pids for tid, ticks in _thread_ticks(pid).items()}
         spy.wait(timeout=args.seconds + 30)
-        cpu = server_cpu_seconds(server)
+    commands = max(1, len(latencies))
+    by_thread: Counter[str] = Counter()
+    for tid, ticks in after.items():
+        by_thread[names.get(tid, "other")] += ticks - before.get(tid, 0)
+    tick = os.sysconf("SC_CLK_TCK")
     print(
         f"{store}, {args.workers} worker(s), concurrency {args.concurrency}: "
-        f"{len(latencies) / args.seconds:.1f} commands/s, {dict(outcomes)}; "
-        f"server CPU {cpu * 1000 / max(1, len(latencies)):.1f} ms per command (setup included)"
+        f"{len(latencies) / args.seconds:.1f} commands/s, {dict(outcomes)}; server CPU "
+        f"{sum(by_thread.values()) * 1000 / tick / commands:.2f} ms per command, by thread "
+        "(all processes):"
     )
+    for name, ticks in by_thread.most_common():
+        if ticks:
+            print(f"  {ticks * 1000 / tick / commands:6.2f} ms  {name}")
     print(summarise(out))
+
+
+def _thread_names(py_spy: str, pid: int) -> dict[int, str]:
+    """Thread id -> Python thread name, from ``py-spy dump`` (request threads: AnyIO's)."""
+    dump = subprocess.run([py_spy, "dump", "--pid", str(pid)], capture_output=True, text=True)
+    names = {}
+    for line in dump.stdout.splitlines():
+        if line.startswith("Thread ") and '"' in line:
+            names[int(line.split()[1], 0)] = line.split('"')[1].split(" (")[0]
+    return names
+
+
+def _thread_ticks(pid: int) -> dict[int, int]:
+    ticks = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks[int(task.name)] = int(fields[11]) + int(fields[12])
+    return ticks
 
 
 if __name__ == "__main__":

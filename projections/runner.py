@@ -382,7 +382,10 @@ class ProjectionRunner:
     def idle(self) -> bool:
         """Whether every projection (policies included) has applied every event, as far
         as this runner knows (one query per log)."""
-        return not self._behind(self._heads())
+        # What was applied is read before the heads: an event a policy writes while we
+        # look (after the heads were read, then counted as applied) cannot pass unseen.
+        known = dict(self._known)
+        return not self._behind(self._heads(), known)
 
     def nudge(self) -> None:
         """New events were written here: catch up now rather than at the next poll."""
@@ -452,13 +455,16 @@ class ProjectionRunner:
             if any(name in p.sources for p in self.projections)
         }
 
-    def _behind(self, heads: dict[str, int]) -> list[Projection]:
+    def _behind(
+        self, heads: dict[str, int], known: dict[tuple[str, str], int] | None = None
+    ) -> list[Projection]:
         """The projections with events to apply, as far as this runner knows: one query
         per log rather than several per projection and log on every wake-up."""
+        known = self._known if known is None else known
         return [
             p
             for p in self.projections
-            if any(heads[s] > self._known.get((p.name, s), -1) for s in p.sources)
+            if any(heads[s] > known.get((p.name, s), -1) for s in p.sources)
         ]
 
     def _take_turns(
