@@ -425,6 +425,11 @@ def known_ids(api: Api) -> dict[str, str]:
 
 
 def check_garbage(api: Api) -> None:
+    # The deadline scheduler's first round comes once the read models have caught up
+    # (tests/support/app.py), which can be while known_ids is making the ids: that
+    # round then records the deadlines of what it made (a probation, a year end), in
+    # the middle of the junk. The junk is what is checked here: no scheduler.
+    api.client.app.state.scheduler.stop()  # type: ignore[attr-defined]
     ids = known_ids(api)
     failures = []
     posts = [path for method, path in api_routes(api.client) if method == "POST"]
