@@ -236,7 +236,7 @@ def _run_projections(args: argparse.Namespace) -> int:
         store,
         all_projections(services),
         checkpointing=settings.checkpointing(),
-        round_interval=settings.projection_round_ms / 1000,
+        round_interval=settings.round_interval(),
     )
     webhooks = WebhookWorker(services, store, settings.webhooks(), lock_session=runner.lock_session)
     services.webhooks.allow_link_local = settings.webhook_allow_link_local

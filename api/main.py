@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store,
             all_projections(services),
             checkpointing=settings.checkpointing(),
-            round_interval=settings.projection_round_ms / 1000,
+            round_interval=settings.round_interval(),
         )
         services.webhooks.allow_link_local = settings.webhook_allow_link_local
         worker = WebhookWorker(

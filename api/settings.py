@@ -100,8 +100,12 @@ class Settings(BaseSettings):
             lease_seconds=self.webhook_lease_seconds,
             poll_interval=self.webhook_poll_seconds,
             allow_link_local=self.webhook_allow_link_local,
-            round_interval=self.projection_round_ms / 1000,
+            round_interval=self.round_interval(),
         )
+
+    def round_interval(self) -> float:
+        """``projection_round_ms`` in seconds."""
+        return self.projection_round_ms / 1000
 
     @classmethod
     def known_variables(cls) -> set[str]:

@@ -28,7 +28,7 @@ from pathlib import Path
 from bench.commands import drive, set_up_company
 from bench.machine import describe, one_line
 from bench.results import RESULTS
-from bench.server import OPSLEDGER, _children, serve
+from bench.server import OPSLEDGER, _children, cpu_ticks, serve
 
 # Frames (function name, then file) that mark a part of the path; the first part
 # with a frame anywhere in a stack names the stack's part.
@@ -169,14 +169,8 @@ def _thread_names(py_spy: str, pid: int) -> dict[int, str]:
 
 
 def _thread_ticks(pid: int) -> dict[int, int]:
-    ticks = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks[int(task.name)] = int(fields[11]) + int(fields[12])
-    return ticks
+    tasks = Path(f"/proc/{pid}/task")
+    return {int(task.name): cpu_ticks(task / "stat") for task in tasks.iterdir()}
 
 
 if __name__ == "__main__":

@@ -62,13 +62,18 @@ def _children(pid: int) -> list[int]:
     return [p for p in found if _rss_kib(p) > 20_000]
 
 
+def cpu_ticks(stat: Path) -> int:
+    """utime + stime, in clock ticks, from a /proc stat file (0 once it is gone)."""
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process so far (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return cpu_ticks(Path(f"/proc/{pid}/stat")) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_kib(pid: int) -> int:

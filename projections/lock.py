@@ -145,8 +145,8 @@ class ProjectionLock:
     def try_all(locks: list[ProjectionLock]) -> list[ProjectionLock]:
         """Try to take each lock without waiting; the ones taken. On PostgreSQL, locks
         on one session go in one round trip (a runner's round takes a dozen)."""
-        session = locks[0].session if locks else None
-        if session is None or any(lock.session is not session for lock in locks):
+        session = _one_session(locks)
+        if session is None:
             return [lock for lock in locks if lock.acquire(blocking=False)]
         wanted = [lock for lock in locks if not lock.held]
         if wanted:
@@ -160,8 +160,8 @@ class ProjectionLock:
 
     @staticmethod
     def release_all(locks: list[ProjectionLock]) -> None:
-        session = locks[0].session if locks else None
-        if session is None or any(lock.session is not session for lock in locks):
+        session = _one_session(locks)
+        if session is None:
             for lock in locks:
                 lock.release()
             return
@@ -182,3 +182,11 @@ class ProjectionLock:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _one_session(locks: list[ProjectionLock]) -> LockSession | None:
+    """The PostgreSQL session all ``locks`` are held on, if one is (else each on its own)."""
+    session = locks[0].session if locks else None
+    if session is None or any(lock.session is not session for lock in locks):
+        return None
+    return session

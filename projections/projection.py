@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -34,6 +34,12 @@ class Delivery:
     @property
     def metadata(self) -> dict[str, Any]:
         return dict(getattr(self.event, "meta", {}))
+
+
+def deliveries_of(app: Any, notifications: Iterable[Notification]) -> Iterator[Delivery]:
+    """The notifications of ``app``'s log as projections receive them, decoded one by
+    one as they are taken (decoding decrypts personal data: take only what is used)."""
+    return (Delivery(app.name, n, app.mapper.to_domain_event(n)) for n in notifications)
 
 
 def cents(amount: Decimal) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import takewhile
@@ -20,7 +20,7 @@ from application.services import Services
 from application.store import StoreConfig
 from projections.checkpoints import Checkpoint, Checkpointer, CheckpointStore, take_checkpoints
 from projections.lock import LockSession, ProjectionLock
-from projections.projection import Delivery, Projection
+from projections.projection import Delivery, Projection, deliveries_of
 from projections.rounds import ROUND_INTERVAL, Rounds
 from projections.signing import Signer
 from projections.store import REBUILD, ReadCursor, ReadModelStore, discard_shadow
@@ -53,6 +53,30 @@ class Lag:
     seconds: float
 
 
+def read_page(
+    app: OpsApplication,
+    position: int,
+    wanted: frozenset[str] | None = None,
+    until: datetime | None = None,
+) -> tuple[int, list[Delivery]]:
+    """The page of ``app``'s log after ``position``: the last position read, and the
+    deliveries (only the ``wanted`` topics decoded; none recorded after ``until``)."""
+    notifications = app.recorder.select_notifications(
+        start=position, limit=PAGE_SIZE, inclusive_of_start=False
+    )
+    if not notifications:
+        return position, []
+    last = notifications[-1].id
+    if wanted is not None:
+        # A policy reacts to a few event types: the others are not even decoded
+        # (decoding decrypts personal data), but the position moves past them.
+        notifications = [n for n in notifications if n.topic in wanted]
+    decoded = deliveries_of(app, notifications)
+    if until is not None:  # a log's events are in the order they were recorded
+        decoded = takewhile(lambda d: d.event.timestamp <= until, decoded)
+    return last, list(decoded)
+
+
 class RoundPages:
     """One round's reads of the logs: each page is read and decoded once, for every
     projection that follows the log, rather than once per projection."""
@@ -68,10 +92,7 @@ class RoundPages:
             page = [d for d in deliveries if d.position > position]
             if page or len(deliveries) < PAGE_SIZE:
                 return page  # empty: the log's end, as this round read it
-        notifications = app.recorder.select_notifications(
-            start=position, limit=PAGE_SIZE, inclusive_of_start=False
-        )
-        deliveries = [Delivery(app.name, n, app.mapper.to_domain_event(n)) for n in notifications]
+        _, deliveries = read_page(app, position)
         self._pages[app.name] = (position, deliveries)
         return deliveries
 
@@ -122,12 +143,11 @@ class ProjectionRunner:
         self._listener: threading.Thread | None = None
         self.listening = threading.Event()
         """Set while the runner listens for PostgreSQL's notifications."""
-        self._known: dict[tuple[str, str], int] = {}
-        """(projection, log) -> a position the projection was seen to have reached."""
-        self._positions: dict[tuple[str, str], int] = {}
+        self._reached: dict[tuple[str, str], int] = {}
         """(projection, log) -> the live store's position as this runner last read or
-        wrote it. Only a hint: a page is written only if the stored position is still
-        the one it was read after, and a stale hint is dropped."""
+        wrote it: what the projection is known to have reached, and where its next
+        page starts. A page is written only if the stored position is still the one
+        it was read after; a stale entry is dropped and the position read again."""
         self.rebuild_pauses: dict[str, float] = {}
         """How long each projection's last rebuild held live runners back (seconds)."""
 
@@ -176,14 +196,14 @@ class ProjectionRunner:
         store = store or self.stores[projection.name]
         applied = 0
         for source in projection.sources:
-            if heads is not None and heads[source] <= self._known.get(
+            if heads is not None and heads[source] <= self._reached.get(
                 (projection.name, source), -1
             ):
                 continue
             app = self.apps[source]
             while (page := self._next_page(projection, app, store, until, pages)) > 0:
                 applied += page
-                if heads is not None and heads[source] <= self._known.get(
+                if heads is not None and heads[source] <= self._reached.get(
                     (projection.name, source), -1
                 ):
                     break  # at the head this round began with: no empty page to read
@@ -200,7 +220,7 @@ class ProjectionRunner:
         store = store or self.stores[projection.name]
         live = store is self.stores[projection.name]
         key = (projection.name, app.name)
-        position = self._positions.get(key) if live else None
+        position = self._reached.get(key) if live else None
         if position is None:
             position = store.position(app.name)
         wanted = projection.wanted_topics() if until is None else None
@@ -211,10 +231,10 @@ class ProjectionRunner:
                 read if wanted is None else [d for d in read if d.notification.topic in wanted]
             )
         else:
-            last, deliveries = self._read(app, position, wanted, until)
+            last, deliveries = read_page(app, position, wanted, until)
         if last == position:
             if live:
-                self._known[key] = self._positions[key] = position
+                self._reached[key] = position
             return 0
         if not deliveries and wanted is None:
             return 0
@@ -232,35 +252,12 @@ class ProjectionRunner:
         if not fresh:
             # Another runner applied this page first: its rows stand, ours rolled back.
             log.info("%s: page after %s:%d applied elsewhere", projection.name, app.name, position)
-            self._positions.pop(key, None)
+            self._reached.pop(key, None)
         else:
             if live:
-                self._known[key] = self._positions[key] = end
+                self._reached[key] = end
             projection.page_committed(store, deliveries)
         return max(len(deliveries), 1)
-
-    @staticmethod
-    def _read(
-        app: OpsApplication, position: int, wanted: frozenset[str] | None, until: datetime | None
-    ) -> tuple[int, list[Delivery]]:
-        """The next page after ``position``: the last position read, and the deliveries
-        (only the ``wanted`` topics decoded; none recorded after ``until``)."""
-        notifications = app.recorder.select_notifications(
-            start=position, limit=PAGE_SIZE, inclusive_of_start=False
-        )
-        if not notifications:
-            return position, []
-        last = notifications[-1].id
-        if wanted is not None:
-            # A policy reacts to a few event types: the others are not even decoded
-            # (decoding decrypts personal data), but the position moves past them.
-            notifications = [n for n in notifications if n.topic in wanted]
-        decoded: Iterator[Delivery] = (
-            Delivery(app.name, n, app.mapper.to_domain_event(n)) for n in notifications
-        )
-        if until is not None:  # a log's events are in the order they were recorded
-            decoded = takewhile(lambda d: d.event.timestamp <= until, decoded)
-        return last, list(decoded)
 
     def rebuild(self, name: str) -> int:
         """Build one read model again from the whole history, beside the live one, and
@@ -292,7 +289,7 @@ class ProjectionRunner:
                     applied += self.catch_up_projection(projection, shadow)
                     live.switch_to(shadow, projection.table_names, projection.tables)
                     for source in projection.sources:  # the switch moved the positions
-                        self._positions.pop((name, source), None)
+                        self._reached.pop((name, source), None)
                     paused = self.rebuild_pauses[name] = time.monotonic() - started
                     log.info(
                         "%s: rebuilt from %d events; live runners paused %.3fs",
@@ -384,7 +381,7 @@ class ProjectionRunner:
         as this runner knows (one query per log)."""
         # What was applied is read before the heads: an event a policy writes while we
         # look (after the heads were read, then counted as applied) cannot pass unseen.
-        known = dict(self._known)
+        known = dict(self._reached)
         return not self._behind(self._heads(), known)
 
     def nudge(self) -> None:
@@ -423,15 +420,11 @@ class ProjectionRunner:
                 # command would ask for every lock after every command.
                 cold_tried = time.monotonic()
                 self._try_hot()
-            hot = [p for p in self.projections if self.hot[p.name].held]
             try:
-                heads = self._heads() if hot else {}
-                pages = RoundPages()
-                behind = [p for p in self._behind(heads) if p in hot] if hot else []
-                applied = self._take_turns(behind, heads, pages)
+                applied = self._round()
             except Exception:  # keep projecting: a store hiccup must not end the runner
                 log.exception("projection runner: catching up failed; retrying")
-                self._positions.clear()
+                self._reached.clear()
                 applied = 0
             self._tick_checkpoints(applied)
             if not applied:
@@ -460,12 +453,21 @@ class ProjectionRunner:
     ) -> list[Projection]:
         """The projections with events to apply, as far as this runner knows: one query
         per log rather than several per projection and log on every wake-up."""
-        known = self._known if known is None else known
+        known = self._reached if known is None else known
         return [
             p
             for p in self.projections
             if any(heads[s] > known.get((p.name, s), -1) for s in p.sources)
         ]
+
+    def _round(self) -> int:
+        """Catch up the projections this runner is hot for and that are behind."""
+        hot = [p for p in self.projections if self.hot[p.name].held]
+        if not hot:
+            return 0
+        heads = self._heads()
+        behind = [p for p in self._behind(heads) if p in hot]
+        return self._take_turns(behind, heads, RoundPages())
 
     def _take_turns(
         self, projections: list[Projection], heads: dict[str, int], pages: RoundPages

@@ -40,7 +40,7 @@ from application.webhooks import Webhooks
 from domain.customer import PersonalData
 from domain.webhook import Webhook, matches
 from projections.audit import INTERNAL_FIELDS
-from projections.projection import Delivery, events_of, utc_text
+from projections.projection import Delivery, deliveries_of, events_of, utc_text
 from projections.store import ReadCursor, ReadModelStore
 
 log = logging.getLogger("opsledger.webhooks")
@@ -246,7 +246,7 @@ class WebhookOutbox:
     ) -> None:
         hook = events_of(Webhook)
         now = self.clock()
-        for delivery in _decoded(app, notifications):
+        for delivery in deliveries_of(app, notifications):
             event, webhook = delivery.event, str(delivery.notification.originator_id)
             if isinstance(event, hook.Subscribed):
                 cursor.execute(
@@ -281,7 +281,7 @@ class WebhookOutbox:
         ).fetchall()
         if not subscriptions:
             return  # nobody listens: the events are passed over undecoded
-        deliveries = _decoded(app, notifications)
+        deliveries = list(deliveries_of(app, notifications))
         wanted = [(s["id"], json.loads(s["events"]), s["subscribed_at"]) for s in subscriptions]
         now = self.clock()
         rows = []
@@ -318,10 +318,6 @@ class WebhookOutbox:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
             rows,
         )
-
-
-def _decoded(app: OpsApplication, notifications: Sequence[Notification]) -> list[Delivery]:
-    return [Delivery(app.name, n, app.mapper.to_domain_event(n)) for n in notifications]
 
 
 def open_outbox(config: StoreConfig) -> ReadModelStore:
