@@ -461,6 +461,8 @@ class WebhookWorker:
 
     def follow(self) -> int:
         """Queue the events not queued yet (unless another process is at it)."""
+        if self.outbox.idle():
+            return 0
         if not self.lock.acquire(blocking=False):
             return 0
         try:

@@ -184,14 +184,28 @@ class WebhookOutbox:
         self.logs = [app for app in services.all() if app is not services.webhooks]
         self.store = store
         self.clock = clock
+        self._idle_at: int | None = None
+        """The webhooks log's position when the last catch-up found nobody subscribed
+        (None: somebody was, or not known yet)."""
+
+    def idle(self) -> bool:
+        """Whether there is surely nothing to queue, for one query: nobody was subscribed
+        at the last catch-up and no subscription has been made or ended since."""
+        if self._idle_at is None:
+            return False
+        return (self.hooks.recorder.max_notification_id() or 0) <= self._idle_at
 
     def catch_up(self) -> int:
         """Queue every event not queued yet; returns how many events were read."""
+        self._idle_at = None
         read = self.catch_up_subscriptions()
+        # Read before the subscriptions: one made meanwhile moves the log past it.
+        hooks_at = self.store.position(self.hooks.name)
         if not self._subscribed():
             # Nobody listens: the logs are not even read. What happens before a
             # subscription is never delivered to it, so nothing is missed when one
             # comes: the logs are then read on from where they were left.
+            self._idle_at = hooks_at
             return read
         for app in self.logs:
             while (page := self._next_page(app)) > 0:

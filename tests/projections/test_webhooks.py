@@ -189,6 +189,29 @@ def test_each_event_is_queued_once_per_subscription_by_two_followers(
         other.close()
 
 
+def test_an_idle_follower_wakes_for_a_subscription_another_follower_applied(
+    services: Services, store_config: StoreConfig, clock: FakeClock, always_down: Receiver
+) -> None:
+    one, other = worker(services, store_config, clock), worker(services, store_config, clock)
+    try:
+        register(services)
+        before = services.customers.recorder.max_notification_id() or 0
+        assert one.follow() == 0 and one.outbox.idle()  # nobody subscribed: one query a round
+        subscribe(services, always_down, ["Customer.Registered"])
+        assert not one.outbox.idle()  # the webhooks log moved
+        other.follow()  # the other process applies the subscription first
+        assert not one.outbox.idle()
+        register(services)
+        one.follow()
+        assert not one.outbox.idle()  # somebody is subscribed now: every round reads
+        (row,) = messages(one)
+        assert row["event_type"] == "Customer.Registered"
+        assert row["position"] > before  # the second customer, not the first
+    finally:
+        one.close()
+        other.close()
+
+
 def test_no_payload_holds_personal_data(
     services: Services, store_config: StoreConfig, clock: FakeClock, always_down: Receiver
 ) -> None:
