@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import takewhile
+from typing import cast
 
 import psycopg
 from eventsourcing.persistence import IntegrityError
@@ -20,6 +22,7 @@ from application.services import Services
 from application.store import StoreConfig
 from projections.checkpoints import Checkpoint, Checkpointer, CheckpointStore, take_checkpoints
 from projections.lock import LockSession, ProjectionLock
+from projections.passes import PagePass
 from projections.projection import Delivery, Projection, deliveries_of
 from projections.rounds import ROUND_INTERVAL, Rounds
 from projections.signing import Signer
@@ -33,6 +36,8 @@ IDLE_WAIT = 0.2
 POSTGRES_IDLE_WAIT = 5.0
 """Seconds between polls on PostgreSQL, a fallback: NOTIFY wakes the runner."""
 LISTEN_RETRY = 1.0
+ONE_BY_ONE = PagePass(shared=False)
+"""Writes each page in a transaction of its own (rebuilds, ``catch_up``)."""
 COLD_RETRY = 1.0
 """Seconds between a cold runner's attempts to take over the projections."""
 
@@ -75,6 +80,34 @@ def read_page(
     if until is not None:  # a log's events are in the order they were recorded
         decoded = takewhile(lambda d: d.event.timestamp <= until, decoded)
     return last, list(decoded)
+
+
+def log_heads(apps: Sequence[OpsApplication]) -> dict[str, int]:
+    """The last position of each app's log: on PostgreSQL one query for all the logs of
+    a database rather than one each (a round begins with them)."""
+    heads: dict[str, int] = {}
+    by_datastore: dict[int, list[OpsApplication]] = defaultdict(list)
+    for app in apps:
+        if isinstance(app.recorder, PostgresApplicationRecorder):
+            by_datastore[id(app.recorder.datastore)].append(app)
+        else:
+            heads[app.name] = app.recorder.max_notification_id() or 0
+    for together in by_datastore.values():
+        recorders = [cast(PostgresApplicationRecorder, app.recorder) for app in together]
+        query = sql.SQL("SELECT {}").format(
+            sql.SQL(", ").join(
+                sql.SQL("({}) AS {}").format(
+                    recorder.max_notification_id_statement, sql.Identifier(f"head{number}")
+                )
+                for number, recorder in enumerate(recorders)
+            )
+        )
+        with recorders[0].datastore.get_connection() as conn, conn.cursor() as cursor:
+            row = cursor.execute(query).fetchone()
+        assert row is not None
+        for number, app in enumerate(together):
+            heads[app.name] = row[f"head{number}"] or 0
+    return heads
 
 
 class RoundPages:
@@ -216,6 +249,7 @@ class ProjectionRunner:
         store: ReadModelStore | None = None,
         until: datetime | None = None,
         pages: RoundPages | None = None,
+        writer: PagePass = ONE_BY_ONE,
     ) -> int:
         store = store or self.stores[projection.name]
         live = store is self.stores[projection.name]
@@ -243,9 +277,15 @@ class ProjectionRunner:
             projection.apply_page(cursor, deliveries)
 
         end = last if wanted is not None else deliveries[-1].position
+
+        def committed() -> None:
+            if live:
+                self._reached[key] = end
+            projection.page_committed(store, deliveries)
+
         try:
-            fresh = store.apply_page(app.name, position, end, write)
-        except IntegrityError:
+            fresh = writer.write(store, app.name, position, end, write, then=committed)
+        except (IntegrityError, psycopg.IntegrityError):
             if store.position(app.name) == position:
                 raise  # the projection itself broke a constraint: not a race
             fresh = False
@@ -253,10 +293,6 @@ class ProjectionRunner:
             # Another runner applied this page first: its rows stand, ours rolled back.
             log.info("%s: page after %s:%d applied elsewhere", projection.name, app.name, position)
             self._reached.pop(key, None)
-        else:
-            if live:
-                self._reached[key] = end
-            projection.page_committed(store, deliveries)
         return max(len(deliveries), 1)
 
     def rebuild(self, name: str) -> int:
@@ -319,7 +355,7 @@ class ProjectionRunner:
     def run_forever(self, stop: threading.Event) -> None:
         """Catch up, then keep catching up as events arrive, until ``stop`` is set."""
         self._stop = stop
-        self._try_hot()
+        self.take_over()
         self._start_listener()
         try:
             self._run()
@@ -390,7 +426,7 @@ class ProjectionRunner:
 
     # Running in the background.
 
-    def _try_hot(self) -> None:
+    def take_over(self) -> None:
         """Take over the projections nobody works on now, before the first round (so that
         /ready knows at once); the rounds try again for the others."""
         for name, lock in self.hot.items():
@@ -402,7 +438,7 @@ class ProjectionRunner:
                 return
 
     def start(self) -> None:
-        self._try_hot()
+        self.take_over()
         self._start_listener()
         self._thread = threading.Thread(target=self._run, name="projections", daemon=True)
         self._thread.start()
@@ -419,9 +455,9 @@ class ProjectionRunner:
                 # Once a second, not on every wake-up: a cold runner woken by every
                 # command would ask for every lock after every command.
                 cold_tried = time.monotonic()
-                self._try_hot()
+                self.take_over()
             try:
-                applied = self._round()
+                applied = self.run_round()
             except Exception:  # keep projecting: a store hiccup must not end the runner
                 log.exception("projection runner: catching up failed; retrying")
                 self._reached.clear()
@@ -442,26 +478,29 @@ class ProjectionRunner:
 
     def _heads(self) -> dict[str, int]:
         """The last position of every log a projection follows."""
-        return {
-            name: app.recorder.max_notification_id() or 0
-            for name, app in self.apps.items()
-            if any(name in p.sources for p in self.projections)
-        }
+        sources = {source for p in self.projections for source in p.sources}
+        return log_heads([app for name, app in self.apps.items() if name in sources])
 
     def _behind(
         self, heads: dict[str, int], known: dict[tuple[str, str], int] | None = None
     ) -> list[Projection]:
         """The projections with events to apply, as far as this runner knows: one query
         per log rather than several per projection and log on every wake-up."""
-        known = self._reached if known is None else known
-        return [
-            p
-            for p in self.projections
-            if any(heads[s] > known.get((p.name, s), -1) for s in p.sources)
-        ]
+        return [p for p in self.projections if self._behind_in(p, heads, known)]
 
-    def _round(self) -> int:
-        """Catch up the projections this runner is hot for and that are behind."""
+    def _behind_in(
+        self,
+        projection: Projection,
+        heads: dict[str, int],
+        known: dict[tuple[str, str], int] | None = None,
+    ) -> list[str]:
+        """The logs whose ``heads`` ``projection`` is not known to have reached."""
+        known = self._reached if known is None else known
+        return [s for s in projection.sources if heads[s] > known.get((projection.name, s), -1)]
+
+    def run_round(self) -> int:
+        """One round of the background thread's: catch up the projections this runner is
+        hot for (``take_over``) and that are behind, a pass at a time."""
         hot = [p for p in self.projections if self.hot[p.name].held]
         if not hot:
             return 0
@@ -480,13 +519,38 @@ class ProjectionRunner:
         locks = {p.name: self.locks[p.name] for p in projections}
         taken = ProjectionLock.try_all(list(locks.values()))
         try:
-            return sum(
-                self.catch_up_projection(p, heads=heads, pages=pages)
-                for p in projections
-                if locks[p.name] in taken
-            )
+            return self._passes([p for p in projections if locks[p.name] in taken], heads, pages)
         finally:
             ProjectionLock.release_all(taken)
+
+    def _passes(
+        self, projections: list[Projection], heads: dict[str, int], pages: RoundPages
+    ) -> int:
+        """Catch ``projections`` up with ``heads``, a pass at a time: in a pass, one page
+        of each log each one is behind in, written together (see projections.passes).
+        A projection whose page fails waits for the next round; the others go on."""
+        applied = 0
+        behind = projections
+        while behind:
+            with PagePass() as writer:
+                moved = {p.name: self._one_pass(p, heads, pages, writer) for p in behind}
+            applied += sum(moved.values())
+            behind = [p for p in behind if moved[p.name] and self._behind_in(p, heads)]
+        return applied
+
+    def _one_pass(
+        self, projection: Projection, heads: dict[str, int], pages: RoundPages, writer: PagePass
+    ) -> int:
+        try:
+            return sum(
+                self._next_page(projection, self.apps[source], pages=pages, writer=writer)
+                for source in self._behind_in(projection, heads)
+            )
+        except Exception:
+            log.exception("%s: catching up failed; retrying", projection.name)
+            for source in projection.sources:
+                self._reached.pop((projection.name, source), None)
+            return 0
 
     # Waking on PostgreSQL's notifications.
 

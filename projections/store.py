@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -157,16 +157,42 @@ class ReadModelStore:
         longer that (another runner went on, or a rebuild switched), the page is
         stale and nothing is written: returns False.
         """
-        tracking: Any = self.tracking
         with self._raw(commit=True) as raw:
-            if (tracking._max_tracking_id(source, raw) or 0) != read_from:
-                return False
-            # On PostgreSQL the page's statements go in a pipeline: sent without
-            # waiting for each answer (a round trip per statement was most of the time).
-            with raw.connection.pipeline() if self.postgres else nullcontext():
-                write(ReadCursor(raw, postgres=self.postgres))
-            tracking._insert_tracking(raw, Tracking(source, last_position))
+            return self.write_page(raw, source, read_from, last_position, write)
+
+    def write_page(
+        self,
+        raw: Any,
+        source: str,
+        read_from: int,
+        last_position: int,
+        write: Callable[[ReadCursor], None],
+    ) -> bool:
+        """``apply_page`` in a transaction the caller holds (``raw``, a cursor of this
+        store's database): nothing is committed here."""
+        tracking: Any = self.tracking
+        if (tracking._max_tracking_id(source, raw) or 0) != read_from:
+            return False
+        # On PostgreSQL the page's statements go in a pipeline: sent without
+        # waiting for each answer (a round trip per statement was most of the time).
+        with raw.connection.pipeline() if self.postgres else nullcontext():
+            write(ReadCursor(raw, postgres=self.postgres))
+        tracking._insert_tracking(raw, Tracking(source, last_position))
         return True
+
+    def page_transaction(self) -> AbstractContextManager[Any]:
+        """A transaction to ``write_page`` in (committed on leaving): a raw cursor."""
+        return self._raw(commit=True)
+
+    def shares_transactions_with(self, other: ReadModelStore) -> bool:
+        """Whether a page of this store can be written in a transaction of ``other``'s:
+        two live read models in one PostgreSQL database (SQLite keeps a file each)."""
+        return (
+            self.postgres
+            and self.datastore is other.datastore
+            and not self._prelude
+            and not other._prelude
+        )
 
     @property
     def tracking_table(self) -> str:

@@ -272,6 +272,84 @@ class Counting(Projection):
         )
 
 
+def test_a_round_commits_the_projections_whose_pages_held_and_resumes_the_one_that_failed(
+    services: Services, store_config: StoreConfig, small_pages: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round writes each projection's pages in passes (on PostgreSQL, all of a pass in
+    one transaction, each page in a savepoint): a page that fails is rolled back alone."""
+    logs = [app.name for app in services.all()]
+    mixed_history(services, customers=3)
+    ids = positions_in_store(services)["customers"]
+    runner = ProjectionRunner(
+        services, small_pools(store_config), [AuditTrail(logs), Counting(logs)]
+    )
+    try:
+        runner.take_over()
+        row, raised = _fail_once_at(ids[4])  # the second page of customers
+        monkeypatch.setattr(AuditTrail, "_row", staticmethod(row))
+        runner.run_round()
+        assert raised == [ids[4]]
+        audit_store, counting = runner.store("audit"), runner.store("counting")
+        # The trail holds its first page of customers (an earlier pass), no more.
+        assert audit_store.position("customers") == ids[2]
+        assert [r["position"] for r in rows(audit_store, "customers")] == ids[:3]
+        # The other projection, in the same passes, applied everything once.
+        expected = {log: len(p) for log, p in positions_in_store(services).items() if p}
+        counted = {r["log"]: int(r["n"]) for r in counting.read("SELECT * FROM counted_events")}
+        assert counted == expected
+        monkeypatch.undo()
+        runner.run_round()
+        assert positions_in_trail(audit_store, services) == positions_in_store(services)
+        counted = {r["log"]: int(r["n"]) for r in counting.read("SELECT * FROM counted_events")}
+        assert counted == expected  # nothing applied twice
+        incremental = rows(audit_store)
+        runner.rebuild("audit")
+        assert rows(audit_store) == incremental
+    finally:
+        runner.close()
+
+
+class Peeking(Projection):
+    """Looks, from a connection of its own, at what the trail has committed while this
+    projection's page is being written."""
+
+    name = "peeking"
+    table_names = ()
+    tables = ()
+    sources = ("customers",)
+
+    def __init__(self, look: Callable[[], int]) -> None:
+        self.look = look
+        self.seen: list[int] = []
+
+    def apply(self, cursor: ReadCursor, delivery: Delivery) -> None:
+        self.seen.append(self.look())
+
+
+def test_a_round_commits_every_projection_s_page_at_once_on_postgresql(
+    services: Services, store_config: StoreConfig
+) -> None:
+    logs = [app.name for app in services.all()]
+    trail: list[ReadModelStore] = []
+    peeking = Peeking(lambda: trail[0].position("customers"))
+    runner = ProjectionRunner(services, small_pools(store_config), [AuditTrail(logs), peeking])
+    trail.append(runner.store("audit"))
+    try:
+        runner.take_over()
+        customer_story(services)
+        assert runner.run_round() > 0
+        head = services.customers.recorder.max_notification_id()
+        assert trail[0].position("customers") == head
+        if store_config.postgres is None:
+            # A file per read model, a transaction each: the trail's page was committed.
+            assert set(peeking.seen) == {head}
+        else:
+            # One transaction for the pass: nothing committed while the pages are written.
+            assert set(peeking.seen) == {0}
+    finally:
+        runner.close()
+
+
 def test_two_runners_in_threads_produce_exactly_the_rows_one_runner_would(
     services: Services, store_config: StoreConfig, small_pages: int
 ) -> None:
