@@ -35,22 +35,22 @@ BEARER = HTTPBearer(
 )
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_read_models(request: Request) -> ReadModels:
+async def get_read_models(request: Request) -> ReadModels:
     read_models: ReadModels = request.app.state.read_models
     return read_models
 
 
-def get_runner(request: Request) -> ProjectionRunner:
+async def get_runner(request: Request) -> ProjectionRunner:
     runner: ProjectionRunner = request.app.state.projections
     return runner
 
 
-def get_tokens(request: Request) -> TokenStore:
+async def get_tokens(request: Request) -> TokenStore:
     tokens: TokenStore = request.app.state.tokens
     return tokens
 
@@ -111,7 +111,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 ReadModelsDep = Annotated[ReadModels, Depends(get_read_models)]
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     """The moment read answers judge "now"-dependent figures at (tests override it)."""
     return datetime.now(UTC)
 
@@ -120,11 +120,11 @@ Now = Annotated[datetime, Depends(get_now)]
 RunnerDep = Annotated[ProjectionRunner, Depends(get_runner)]
 
 
-def allow(*roles: Role) -> Callable[[Actor], Actor]:
+def allow(*roles: Role) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency that admits callers holding any of ``roles``; 403 otherwise."""
     names = ", ".join(sorted(r.value for r in roles))
 
-    def check(actor: Caller) -> Actor:
+    async def check(actor: Caller) -> Actor:
         if not actor.has_any(*roles):
             raise Problem(
                 403,

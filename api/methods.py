@@ -77,6 +77,10 @@ class MethodsMiddleware:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
+        if method not in ("OPTIONS", "HEAD"):
+            # Most requests: the path's methods (every route tried) only for a 405.
+            await self.app(scope, receive, self._naming_methods(scope, send))
+            return
         allowed = allowed_methods(scope)
         if method == "OPTIONS" and allowed:
             await send(
@@ -91,18 +95,31 @@ class MethodsMiddleware:
         head = method == "HEAD" and "GET" in allowed
         inner = {**scope, "method": "GET"} if head else scope
 
+        naming = self._naming_methods(scope, send)
+
         async def send_fixed(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 405 and allowed:
-                message["headers"] = [
-                    *[(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"],
-                    (b"allow", ", ".join(allowed).encode()),
-                ]
             if head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
-            await send(message)
+            await naming(message)
 
         try:
             await self.app(inner, receive, send_fixed)
         finally:
             if head and "route" in inner:  # for the access line and the metrics
                 scope["route"] = inner["route"]
+
+    @staticmethod
+    def _naming_methods(scope: Scope, send: Send) -> Send:
+        """``send``, with a 405's ``Allow`` naming every method of the path."""
+
+        async def naming(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                allowed = allowed_methods(scope)
+                if allowed:
+                    message["headers"] = [
+                        *[(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"],
+                        (b"allow", ", ".join(allowed).encode()),
+                    ]
+            await send(message)
+
+        return naming

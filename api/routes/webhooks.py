@@ -36,7 +36,7 @@ ADMINS = (Role.MANAGEMENT, Role.TECHNOLOGY)
 Admin = Annotated[CommandContext, Depends(commanded_by(*ADMINS))]
 
 
-def get_worker(request: Request) -> WebhookWorker:
+async def get_worker(request: Request) -> WebhookWorker:
     worker: WebhookWorker = request.app.state.webhooks
     return worker
 
