@@ -2,7 +2,8 @@
 
     python -m bench.profile [--postgres URL] [--concurrency N] [--seconds S] [--workers W]
 
-Starts the real server (SQLite unless --postgres), sets up the benchmark's company,
+Starts the real server (SQLite unless --postgres: then on a new database of that
+server's, dropped afterwards), sets up the benchmark's company,
 drives the mixed command load while py-spy (``pip install py-spy``) samples every
 thread of the server's processes, and prints a summary: the share of samples in
 each part of the write path, and the functions that take the most time themselves.
@@ -25,6 +26,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench.baselines import fresh_databases
 from bench.commands import drive, set_up_company
 from bench.machine import describe, one_line
 from bench.results import RESULTS
@@ -116,9 +118,10 @@ def main() -> None:
     out = RESULTS / f"{args.name or 'profile-' + store}.txt"
     with (
         tempfile.TemporaryDirectory() as tmp,
+        fresh_databases(args.postgres) as fresh,  # never the server's own databases
         serve(
             data_dir=Path(tmp),
-            database_url=args.postgres,
+            database_url=fresh(),
             workers=args.workers,
             executable=args.opsledger,
         ) as server,
