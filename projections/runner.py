@@ -532,20 +532,30 @@ class ProjectionRunner:
         applied = 0
         behind = projections
         while behind:
-            with PagePass() as writer:
-                moved = {p.name: self._one_pass(p, heads, pages, writer) for p in behind}
+            todo = {p.name: self._behind_in(p, heads) for p in behind}
+            try:
+                with PagePass() as writer:
+                    writer.expect([(self.stores[p.name], s) for p in behind for s in todo[p.name]])
+                    moved = {p.name: self._pages(p, todo[p.name], pages, writer) for p in behind}
+            except Exception:  # PassFailed, or a page of its own transaction failed
+                log.warning("projection runner: a page failed; the pass again, page by page")
+                moved = {p.name: self._pages_alone(p, todo[p.name], pages) for p in behind}
             applied += sum(moved.values())
             behind = [p for p in behind if moved[p.name] and self._behind_in(p, heads)]
         return applied
 
-    def _one_pass(
-        self, projection: Projection, heads: dict[str, int], pages: RoundPages, writer: PagePass
+    def _pages(
+        self, projection: Projection, sources: list[str], pages: RoundPages, writer: PagePass
     ) -> int:
+        return sum(
+            self._next_page(projection, self.apps[source], pages=pages, writer=writer)
+            for source in sources
+        )
+
+    def _pages_alone(self, projection: Projection, sources: list[str], pages: RoundPages) -> int:
+        """``_pages``, each in a transaction of its own; a failure is logged, not raised."""
         try:
-            return sum(
-                self._next_page(projection, self.apps[source], pages=pages, writer=writer)
-                for source in self._behind_in(projection, heads)
-            )
+            return self._pages(projection, sources, pages, ONE_BY_ONE)
         except Exception:
             log.exception("%s: catching up failed; retrying", projection.name)
             for source in projection.sources:

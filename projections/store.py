@@ -167,11 +167,15 @@ class ReadModelStore:
         read_from: int,
         last_position: int,
         write: Callable[[ReadCursor], None],
+        stored: int | None = None,
     ) -> bool:
         """``apply_page`` in a transaction the caller holds (``raw``, a cursor of this
-        store's database): nothing is committed here."""
+        store's database): nothing is committed here. ``stored``: the source's
+        position as read in that transaction already (see ``positions_statement``)."""
         tracking: Any = self.tracking
-        if (tracking._max_tracking_id(source, raw) or 0) != read_from:
+        if stored is None:
+            stored = tracking._max_tracking_id(source, raw) or 0
+        if stored != read_from:
             return False
         # On PostgreSQL the page's statements go in a pipeline: sent without
         # waiting for each answer (a round trip per statement was most of the time).
@@ -179,6 +183,11 @@ class ReadModelStore:
             write(ReadCursor(raw, postgres=self.postgres))
         tracking._insert_tracking(raw, Tracking(source, last_position))
         return True
+
+    def position_query(self) -> sql.Composable:
+        """The statement that reads a source's position (one ``%s``: the source), to
+        read several stores' positions in one query (PostgreSQL)."""
+        return self.tracking.max_tracking_id_statement  # type: ignore[attr-defined]
 
     def page_transaction(self) -> AbstractContextManager[Any]:
         """A transaction to ``write_page`` in (committed on leaving): a raw cursor."""

@@ -285,10 +285,15 @@ def test_a_round_commits_the_projections_whose_pages_held_and_resumes_the_one_th
     )
     try:
         runner.take_over()
-        row, raised = _fail_once_at(ids[4])  # the second page of customers
+        original = AuditTrail._row
+
+        def row(delivery: Delivery, hash_: str) -> tuple[Any, ...]:
+            if delivery.log == "customers" and delivery.position == ids[4]:
+                raise RuntimeError("a broken page")  # the second page of customers
+            return original(delivery, hash_)
+
         monkeypatch.setattr(AuditTrail, "_row", staticmethod(row))
         runner.run_round()
-        assert raised == [ids[4]]
         audit_store, counting = runner.store("audit"), runner.store("counting")
         # The trail holds its first page of customers (an earlier pass), no more.
         assert audit_store.position("customers") == ids[2]
