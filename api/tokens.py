@@ -15,7 +15,7 @@ from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
-from application.store import StoreConfig
+from application.store import CHECKOUTS, StoreConfig
 from domain.vocabulary import Role
 
 log = logging.getLogger("opsledger")
@@ -120,7 +120,7 @@ class TokenStore:
 
     def _execute(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         if self._pool is not None:
-            with self._pool.connection() as pg:
+            with CHECKOUTS.connection(self._pool) as pg:
                 cur = pg.execute(sql.replace("?", "%s"), params)
                 return cur.fetchall() if cur.description else []
         db = self._sqlite()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from weakref import WeakKeyDictionary
 
 import psycopg
 import psycopg_pool
@@ -33,6 +35,46 @@ class StoreUnavailable(PersistenceError):
 
 class InvalidDatabaseUrl(ValueError):
     pass
+
+
+FRESH_SECONDS = 1.0
+"""A pooled connection given back less than this long ago is handed out as it is; an
+older one is pinged first (an empty query) and replaced if the server closed it
+meanwhile. Pinging every one cost ~0.14 ms of CPU and ~0.2 ms per checkout here,
+three to seven checkouts per command. A connection that broke within the second (a
+database restart) fails its statement: eventsourcing retries its own, the others
+answer 503 like the outage they met."""
+
+
+class Checkouts:
+    """When each pooled connection was last given back; the pools' ``check``."""
+
+    def __init__(self) -> None:
+        self._given_back: WeakKeyDictionary[Any, float] = WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def given_back(self, conn: Any) -> None:
+        with self._lock:
+            self._given_back[conn] = time.monotonic()
+
+    def check(self, conn: Any) -> None:
+        """Ping ``conn`` unless it was given back within ``FRESH_SECONDS``."""
+        with self._lock:
+            at = self._given_back.get(conn)
+        if at is None or time.monotonic() - at >= FRESH_SECONDS:
+            psycopg_pool.ConnectionPool.check_connection(conn)
+
+    @contextmanager
+    def connection(self, pool: psycopg_pool.ConnectionPool[Any]) -> Iterator[Any]:
+        """A connection of ``pool`` (made with ``check=CHECKOUTS.check``)."""
+        with pool.connection() as conn:
+            try:
+                yield conn
+            finally:
+                self.given_back(conn)
+
+
+CHECKOUTS = Checkouts()
 
 
 @dataclass(frozen=True)
@@ -125,7 +167,7 @@ class StoreConfig:
             max_size=max_size,
             timeout=self.pool_timeout,
             kwargs=self._connection_kwargs(),
-            check=psycopg_pool.ConnectionPool.check_connection,
+            check=CHECKOUTS.check,
             open=True,
         )
 
@@ -168,7 +210,6 @@ class StoreConfig:
             "POSTGRES_PASSWORD": pg.password,
             "POSTGRES_POOL_SIZE": str(self.pool_size),
             "POSTGRES_MAX_OVERFLOW": str(self.max_overflow),
-            "POSTGRES_PRE_PING": "y",
             "POSTGRES_CONNECT_TIMEOUT": str(max(1, round(self.pool_timeout))),
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
             "APPLICATION_RECORDER_TOPIC": POSTGRES_RECORDER,
@@ -187,13 +228,23 @@ def _outage(error: BaseException | None) -> bool:
 
 
 class BoundedDatastore(PostgresDatastore):
-    """eventsourcing's datastore, whose waits that ran out are ``StoreUnavailable``."""
+    """eventsourcing's datastore, whose waits that ran out are ``StoreUnavailable``, and
+    whose pool pings only the connections that were idle (``FRESH_SECONDS``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs, pre_ping=False)
+        # eventsourcing's pre_ping pings on every checkout; psycopg_pool takes its check
+        # in the constructor only, which eventsourcing calls.
+        self.pool._check = CHECKOUTS.check
 
     @contextmanager
     def get_connection(self) -> Iterator[Any]:
         try:
             with super().get_connection() as conn:
-                yield conn
+                try:
+                    yield conn
+                finally:
+                    CHECKOUTS.given_back(conn)
         except OperationalError as error:
             if _outage(error.__cause__):
                 raise StoreUnavailable(str(error)) from error
@@ -263,7 +314,6 @@ class SharedPostgresFactory(PostgresFactory):
             ),
             pool_size=int(env.get("POSTGRES_POOL_SIZE") or 1),
             max_overflow=int(env.get("POSTGRES_MAX_OVERFLOW") or 0),
-            pre_ping=True,
             schema=env.get("POSTGRES_SCHEMA") or "",
         )
         # The pool's connections carry the process's name and timeouts.
