@@ -21,7 +21,7 @@ from application.errors import (
     IdempotencyKeyReused,
     VersionMismatch,
 )
-from application.idempotency import IdempotencyRecord, KeyClaims
+from application.idempotency import IdempotencyRecord, KeyClaims, remembering
 from application.transcodings import register_domain_transcodings
 from domain.errors import DomainError
 
@@ -304,11 +304,12 @@ class OpsApplication(Application[UUID]):
             if not claimed:
                 return
         # A new claim: the key may still be one remembered before claims were kept.
-        for peer in self.idempotency_peers:
-            if peer.recorder.select_idempotency(principal, key) is not None:  # type: ignore[attr-defined]
-                raise IdempotencyKeyReused(
-                    f"Idempotency-Key {key!r} was used for a request to /{peer.name}"
-                )
+        peers = self.idempotency_peers
+        holders = remembering([peer.recorder for peer in peers], principal, key)
+        if holders:
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key {key!r} was used for a request to /{peers[holders[0]].name}"
+            )
 
     def remembered_result(self, ctx: CommandContext) -> CommandResult | None:
         if ctx.idempotency is None:

@@ -338,3 +338,26 @@ def test_same_key_from_many_at_once_never_looks_like_an_outage(
         assert all(isinstance(o, CommandResult) for o in outcomes), (round_, outcomes)
         assert all(o == outcomes[0] for o in outcomes), outcomes
     assert stored_event_count(services.customers) == 2 * rounds
+
+
+def _forget_claims(services: Services) -> None:
+    """What a store written before claims were kept looks like: keys, no claims."""
+    claims = services.key_claims
+    if claims.datastore is not None:
+        with claims.datastore.transaction(commit=True) as cursor:
+            cursor.execute("DELETE FROM opsledger_idempotency_claims")
+    else:
+        with claims._sqlite() as db:
+            db.execute("DELETE FROM opsledger_idempotency_claims")
+
+
+def test_a_key_remembered_before_claims_were_kept_still_belongs_to_its_collection(
+    services: Services,
+) -> None:
+    customer = register(services, ctx=as_(MARKETING, key="old-key"))
+    _forget_claims(services)
+    with pytest.raises(IdempotencyKeyReused, match="/customers"):
+        receive(services, customer, ctx=as_(MARKETING, key="old-key"))
+    # Another principal's key of the same text is theirs; a fresh key goes anywhere.
+    receive(services, customer, ctx=as_(AGENT, key="old-key"))
+    receive(services, customer, ctx=as_(MARKETING, key="new-key"))
