@@ -120,7 +120,12 @@ def serve(
             _wait_healthy(base_url, process)
         except RuntimeError as error:
             raise RuntimeError(f"{error}; its log ends:\n{_tail(server_log)}") from None
-        yield Server(base_url=base_url, env=env, process=process, executable=executable)
+        try:
+            yield Server(base_url=base_url, env=env, process=process, executable=executable)
+        except BaseException:
+            state = "running" if process.poll() is None else f"exited {process.returncode}"
+            print(f"the server ({state}); its log ends:\n{_tail(server_log, 60)}", flush=True)
+            raise
     finally:
         process.terminate()
         try:

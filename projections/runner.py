@@ -285,7 +285,7 @@ class ProjectionRunner:
 
         try:
             fresh = writer.write(store, app.name, position, end, write, then=committed)
-        except (IntegrityError, psycopg.IntegrityError):
+        except IntegrityError:
             if store.position(app.name) == position:
                 raise  # the projection itself broke a constraint: not a race
             fresh = False
