@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,7 @@ import psycopg_pool
 from eventsourcing.persistence import InfrastructureFactory, OperationalError, PersistenceError
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 from eventsourcing.utils import Environment, EnvType
+from psycopg import sql
 
 SQLITE_RECORDER = "application.idempotency:SQLiteIdempotentRecorder"
 POSTGRES_RECORDER = "application.idempotency:PostgresIdempotentRecorder"
@@ -216,6 +217,21 @@ class StoreConfig:
             POOL_TIMEOUT: str(self.pool_timeout),
             CONNECTION_KWARGS: json.dumps(self._connection_kwargs(), sort_keys=True),
         }
+
+
+def select_values(
+    cursor: Any, queries: Sequence[sql.Composable], params: Sequence[Any] = ()
+) -> list[Any]:
+    """The one value each of ``queries`` selects, in one round trip (PostgreSQL):
+    ``SELECT (q0) AS v0, (q1) AS v1, ...``, with ``params`` in the queries' order."""
+    statement = sql.SQL("SELECT {}").format(
+        sql.SQL(", ").join(
+            sql.SQL("({}) AS {}").format(query, sql.Identifier(f"v{n}"))
+            for n, query in enumerate(queries)
+        )
+    )
+    row = cursor.execute(statement, list(params)).fetchone()
+    return [row[f"v{n}"] for n in range(len(queries))]
 
 
 POOL_TIMEOUT = "OPSLEDGER_POOL_TIMEOUT"

@@ -23,8 +23,7 @@ from contextlib import ExitStack
 from types import TracebackType
 from typing import Any
 
-from psycopg import sql
-
+from application.store import select_values
 from projections.store import ReadCursor, ReadModelStore
 
 
@@ -50,15 +49,13 @@ class PagePass:
         together = [(store, source) for store, source in pages if self._joins(store)]
         if not together:
             return
-        query = sql.SQL("SELECT {}").format(
-            sql.SQL(", ").join(
-                sql.SQL("({}) AS {}").format(store.position_query(), sql.Identifier(f"p{n}"))
-                for n, (store, _) in enumerate(together)
-            )
+        positions = select_values(
+            self._raw,
+            [store.position_query() for store, _ in together],
+            [source for _, source in together],
         )
-        row = self._raw.execute(query, [source for _, source in together]).fetchone()
-        for n, (store, source) in enumerate(together):
-            self._stored[store.name, source] = row[f"p{n}"] or 0
+        for (store, source), position in zip(together, positions, strict=True):
+            self._stored[store.name, source] = position or 0
 
     def write(
         self,

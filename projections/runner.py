@@ -19,7 +19,7 @@ from psycopg import sql
 
 from application.base import OpsApplication
 from application.services import Services
-from application.store import StoreConfig
+from application.store import StoreConfig, select_values
 from projections.checkpoints import Checkpoint, Checkpointer, CheckpointStore, take_checkpoints
 from projections.lock import LockSession, ProjectionLock
 from projections.passes import PagePass
@@ -94,19 +94,10 @@ def log_heads(apps: Sequence[OpsApplication]) -> dict[str, int]:
             heads[app.name] = app.recorder.max_notification_id() or 0
     for together in by_datastore.values():
         recorders = [cast(PostgresApplicationRecorder, app.recorder) for app in together]
-        query = sql.SQL("SELECT {}").format(
-            sql.SQL(", ").join(
-                sql.SQL("({}) AS {}").format(
-                    recorder.max_notification_id_statement, sql.Identifier(f"head{number}")
-                )
-                for number, recorder in enumerate(recorders)
-            )
-        )
         with recorders[0].datastore.get_connection() as conn, conn.cursor() as cursor:
-            row = cursor.execute(query).fetchone()
-        assert row is not None
-        for number, app in enumerate(together):
-            heads[app.name] = row[f"head{number}"] or 0
+            values = select_values(cursor, [r.max_notification_id_statement for r in recorders])
+        for app, head in zip(together, values, strict=True):
+            heads[app.name] = head or 0
     return heads
 
 
