@@ -120,7 +120,7 @@ class TokenStore:
 
     def _execute(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         if self._pool is not None:
-            with CHECKOUTS.connection(self._pool) as pg:
+            with CHECKOUTS.handing_back(self._pool.connection()) as pg:
                 cur = pg.execute(sql.replace("?", "%s"), params)
                 return cur.fetchall() if cur.description else []
         db = self._sqlite()

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,9 +66,10 @@ class Checkouts:
             psycopg_pool.ConnectionPool.check_connection(conn)
 
     @contextmanager
-    def connection(self, pool: psycopg_pool.ConnectionPool[Any]) -> Iterator[Any]:
-        """A connection of ``pool`` (made with ``check=CHECKOUTS.check``)."""
-        with pool.connection() as conn:
+    def handing_back(self, checkout: AbstractContextManager[Any]) -> Iterator[Any]:
+        """The connection ``checkout`` hands out (of a pool whose ``check`` is
+        ``CHECKOUTS.check``), noted as given back once done with."""
+        with checkout as conn:
             try:
                 yield conn
             finally:
@@ -256,11 +257,8 @@ class BoundedDatastore(PostgresDatastore):
     @contextmanager
     def get_connection(self) -> Iterator[Any]:
         try:
-            with super().get_connection() as conn:
-                try:
-                    yield conn
-                finally:
-                    CHECKOUTS.given_back(conn)
+            with CHECKOUTS.handing_back(super().get_connection()) as conn:
+                yield conn
         except OperationalError as error:
             if _outage(error.__cause__):
                 raise StoreUnavailable(str(error)) from error

@@ -171,7 +171,7 @@ class ReadModelStore:
     ) -> bool:
         """``apply_page`` in a transaction the caller holds (``raw``, a cursor of this
         store's database): nothing is committed here. ``stored``: the source's
-        position as read in that transaction already (see ``positions_statement``)."""
+        position as read in that transaction already (see ``position_query``)."""
         tracking: Any = self.tracking
         if stored is None:
             stored = tracking._max_tracking_id(source, raw) or 0

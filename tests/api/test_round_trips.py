@@ -55,18 +55,16 @@ class Statements:
 @pytest.fixture
 def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[Statements]:
     counted = Statements()
-    execute, executemany = psycopg.Cursor.execute, psycopg.Cursor.executemany
 
-    def counting_execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-        counted.record(query.as_string(self) if hasattr(query, "as_string") else query)
-        return execute(self, query, *args, **kwargs)
+    def counting(method: Any) -> Any:
+        def run(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+            counted.record(query.as_string(self) if hasattr(query, "as_string") else query)
+            return method(self, query, *args, **kwargs)
 
-    def counting_executemany(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-        counted.record(query.as_string(self) if hasattr(query, "as_string") else query)
-        return executemany(self, query, *args, **kwargs)
+        return run
 
-    monkeypatch.setattr(psycopg.Cursor, "execute", counting_execute)
-    monkeypatch.setattr(psycopg.Cursor, "executemany", counting_executemany)
+    for name in ("execute", "executemany"):
+        monkeypatch.setattr(psycopg.Cursor, name, counting(getattr(psycopg.Cursor, name)))
     yield counted
 
 
